@@ -1,0 +1,122 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { AppError, ErrorCode } from '../../errors.js';
+import { pgEnv } from '../pgenv.js';
+import { bindParams, selection } from '../selections.js';
+import type { Executor, StepContext } from '../types.js';
+
+export const BACKUP_SCHEMA = 'ml_rollback_backup';
+
+/** `R-12` + `product_embeddings` → `r12_product_embeddings`: a valid, predictable identifier. */
+export const backupTableName = (requestId: string, table: string) => `${requestId.toLowerCase().replace(/[^a-z0-9]/g, '')}_${table}`;
+
+async function pgDump(ctx: StepContext, qualifiedTable: string, file: string): Promise<void> {
+  const r = await ctx.exec(['pg_dump', '--format=custom', '--no-owner', '--no-privileges', `--table=${qualifiedTable}`, `--file=${file}`], {
+    env: pgEnv(ctx.databaseUrl),
+    timeoutMs: ctx.step.timeoutMs,
+    signal: ctx.signal,
+  });
+  if (r.exitCode !== 0) throw new AppError(ErrorCode.StepFailed, `pg_dump exited ${r.exitCode}: ${r.tail}`, { tail: r.tail });
+}
+
+/**
+ * Copies the rows a destructive step will remove into the backup schema, then writes that table to
+ * a pg_dump file. Re-running replaces the copy, so the step is idempotent.
+ */
+export const pgBackupRows: Executor = async (params, ctx) => {
+  const sel = selection(params.selection);
+  const backupTable = backupTableName(ctx.requestId, sel.table);
+  const qualified = `${BACKUP_SCHEMA}.${backupTable}`;
+  const c = await ctx.db.connect();
+  let rows: number;
+  try {
+    await c.query('BEGIN');
+    await c.query(`CREATE SCHEMA IF NOT EXISTS ${BACKUP_SCHEMA}`);
+    await c.query(`DROP TABLE IF EXISTS ${qualified}`);
+    const res = await c.query(`CREATE TABLE ${qualified} AS SELECT * FROM ${sel.table} WHERE ${sel.where}`, bindParams(sel, params));
+    rows = res.rowCount ?? 0;
+    await c.query('COMMIT');
+  } catch (err) {
+    await c.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    c.release();
+  }
+  const dir = path.resolve(ctx.config.backups.directory);
+  await mkdir(dir, { recursive: true });
+  const id = `${ctx.requestId}-${sel.table}`;
+  const file = path.join(dir, `${id}.dump`);
+  await pgDump(ctx, qualified, file);
+  return {
+    summary: `backed up ${rows} rows of ${sel.table} to ${qualified} and ${path.basename(file)}`,
+    rows,
+    backup: { id, file, table: qualified, rows },
+  };
+};
+
+/** pg_dump -Fc of a whole table (before a TRUNCATE or DROP). */
+export const pgDumpTable: Executor = async (params, ctx) => {
+  const table = String(params.table);
+  const dir = path.resolve(ctx.config.backups.directory);
+  await mkdir(dir, { recursive: true });
+  const id = `${ctx.requestId}-${table}`;
+  const file = path.join(dir, `${id}.dump`);
+  const { rows } = await ctx.db.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`);
+  await pgDump(ctx, `public.${table}`, file);
+  const n = Number(rows[0]?.n ?? 0);
+  return { summary: `dumped ${table} (${n} rows) to ${path.basename(file)}`, rows: n, backup: { id, file, table: `public.${table}`, rows: n } };
+};
+
+/**
+ * Deletes a selection in batches keyed on the primary key, each batch its own short transaction
+ * with a lock timeout, so the live service is never blocked for long. Reports the longest batch.
+ */
+export const pgDeleteBatched: Executor = async (params, ctx) => {
+  const sel = selection(params.selection);
+  const batch = typeof params.batchSize === 'number' ? params.batchSize : ctx.config.data.batchSize;
+  const values = bindParams(sel, params);
+  const limitParam = `$${values.length + 1}`;
+  const sql =
+    `WITH batch AS (SELECT ${sel.key} FROM ${sel.table} WHERE ${sel.where} LIMIT ${limitParam}) ` +
+    `DELETE FROM ${sel.table} t USING batch WHERE t.${sel.key} = batch.${sel.key}`;
+  let deleted = 0;
+  let longest = 0;
+  for (;;) {
+    if (ctx.signal.aborted) throw new AppError(ErrorCode.Cancelled, `cancelled after deleting ${deleted} rows`, { rows: deleted });
+    const n = await shortTransaction(ctx, async (q) => (await q(sql, [...values, batch])).rowCount ?? 0, (ms) => (longest = Math.max(longest, ms)));
+    deleted += n;
+    if (n > 0) ctx.progress(`${deleted} rows deleted`);
+    if (n < batch) break;
+  }
+  return { summary: `deleted ${deleted} ${sel.describe(params)} in batches of ${batch} (longest transaction ${longest} ms)`, rows: deleted };
+};
+
+/** TRUNCATE with a lock timeout: it needs an exclusive lock and must not queue behind the service. */
+export const pgTruncate: Executor = async (params, ctx) => {
+  const table = String(params.table);
+  const { rows } = await ctx.db.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`);
+  await shortTransaction(ctx, (q) => q(`TRUNCATE TABLE ${table}`, []), () => undefined);
+  const n = Number(rows[0]?.n ?? 0);
+  return { summary: `truncated ${table} (${n} rows)`, rows: n };
+};
+
+type Q = (sql: string, values: unknown[]) => Promise<{ rowCount: number | null }>;
+
+export async function shortTransaction<T>(ctx: StepContext, fn: (q: Q) => Promise<T>, onDuration: (ms: number) => void): Promise<T> {
+  const c = await ctx.db.connect();
+  const started = performance.now();
+  try {
+    await c.query('BEGIN');
+    await c.query(`SET LOCAL lock_timeout = ${Math.trunc(ctx.config.data.lockTimeoutMs)}`);
+    await c.query(`SET LOCAL statement_timeout = ${Math.trunc(Math.max(ctx.config.data.lockTimeoutMs * 10, 30_000))}`);
+    const out = await fn((sql, values) => c.query(sql, values));
+    await c.query('COMMIT');
+    onDuration(Math.round(performance.now() - started));
+    return out;
+  } catch (err) {
+    await c.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    c.release();
+  }
+}

@@ -1,0 +1,170 @@
+import { AppError, coerceError, ErrorCode } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Notifier } from '../requests/notifier.js';
+import type { RequestRow, StepRunRow, Store } from '../store/store.js';
+import { EXECUTORS } from './executors/index.js';
+import { planHash } from './hash.js';
+import { countSelection } from './procedures/data.js';
+import type { SelectionName } from './selections.js';
+import type { Deps, StepResult, StepSpec } from './types.js';
+
+export interface RunnerOptions {
+  readonly store: Store;
+  readonly deps: Deps;
+  readonly notifier: Notifier;
+  readonly worker: string;
+  readonly log: Logger;
+  /** How often a running step looks for a cancel request. */
+  readonly cancelPollMs?: number;
+}
+
+export type RunOutcome = 'noop' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
+
+/**
+ * Runs one approved request to its end. Safe to call more than once for the same request (BullMQ
+ * is at-least-once): Postgres says which steps already succeeded, and a step found "running" (its
+ * worker died) is re-run only when it is idempotent. The caller holds the target lock.
+ */
+export async function runRequest(requestId: string, o: RunnerOptions): Promise<RunOutcome> {
+  const { store, notifier } = o;
+  let req = await store.getRequest(requestId);
+  if (!req || (req.state !== 'approved' && req.state !== 'running')) {
+    o.log.info({ requestId, state: req?.state }, 'nothing to run');
+    return 'noop';
+  }
+  const log = o.log.child({ requestId });
+  if (!req.approvedHash || req.approvedHash !== planHash(req.plan) || req.approvedHash !== req.planHash) {
+    return finish(o, req, 'failed', { code: ErrorCode.PlanChanged, message: 'the stored plan is not the plan that was approved; nothing was run' });
+  }
+  if (req.state === 'approved') {
+    const started = await store.transition(req.id, ['approved'], 'running', { started_at: new Date() });
+    if (!started) return 'noop';
+    req = started;
+    await store.audit({ requestId: req.id, actor: o.worker, action: 'run-started', detail: { runNo: req.runNo, resumeFrom: req.resumeFrom } });
+  } else {
+    await store.audit({ requestId: req.id, actor: o.worker, action: 'run-resumed', detail: { runNo: req.runNo } });
+  }
+
+  const steps = req.plan.steps;
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i]!;
+    const latest = await store.latestSteps(req.id);
+    const last = latest.get(i);
+    if (last?.state === 'succeeded' && (i < req.resumeFrom || last.runNo === req.runNo)) continue;
+    if (i < req.resumeFrom && last?.state !== 'succeeded') {
+      // Resuming past a step that never succeeded would run later steps on a wrong premise.
+      return finish(o, req, 'failed', { code: ErrorCode.Precondition, message: `step ${i + 1} never succeeded; retry from step ${i + 1}`, step: i });
+    }
+    if (last?.state === 'running' && last.runNo === req.runNo) {
+      await store.finishStep(last.id, 'interrupted', { summary: `worker ${last.worker} stopped during this step` });
+      if (!step.idempotent) {
+        const interrupted = await store.transition(req.id, ['running'], 'interrupted', {
+          error: { code: 'interrupted', message: `step ${i + 1} (${step.title}) was running when its worker died and is not safe to repeat`, step: i },
+        });
+        await store.audit({ requestId: req.id, actor: o.worker, action: 'interrupted', detail: { step: i + 1, stepId: step.id } });
+        if (interrupted) await notifier.finished(interrupted, await store.latestSteps(req.id));
+        return 'interrupted';
+      }
+      log.warn({ step: step.id }, 're-running an idempotent step interrupted by a dead worker');
+    }
+    const fresh = await store.getRequest(req.id);
+    if (!fresh || fresh.state !== 'running') return 'noop';
+    if (fresh.cancelRequested) return finish(o, fresh, 'cancelled', { code: ErrorCode.Cancelled, message: `cancelled before step ${i + 1}`, step: i });
+    req = fresh;
+
+    const changed = await precheck(o.deps, step);
+    if (changed) return finish(o, req, 'failed', { code: ErrorCode.PlanChanged, message: `${changed}; re-plan and approve again`, step: i });
+
+    const run = await store.startStep({ requestId: req.id, runNo: req.runNo, stepIndex: i, stepId: step.id, worker: o.worker });
+    await store.audit({ requestId: req.id, actor: o.worker, action: 'step-started', detail: { step: i + 1, stepId: step.id, attempt: run.attempt } });
+    await notifier.progress(req, await store.latestSteps(req.id));
+
+    const result = await runStep(o, req, step, i);
+    if (result.ok) {
+      const r = result.value;
+      const state = r.failed ? 'failed' : 'succeeded';
+      await store.finishStep(run.id, state, { summary: r.summary, exitCode: r.exitCode, rows: r.rows, keys: r.keys, outputTail: r.output, result: r });
+      if (r.backup) {
+        await store.recordBackup({
+          id: r.backup.id, requestId: req.id, stepId: step.id, kind: r.backup.table?.startsWith('public.') ? 'table-dump' : r.backup.file?.endsWith('.jsonl') ? 'redis' : 'rows',
+          source: step.params.table ? String(step.params.table) : String(step.params.selection ?? step.params.pattern ?? ''),
+          location: r.backup.file ?? r.backup.table ?? '', rows: r.backup.rows,
+        });
+      }
+      await store.audit({
+        requestId: req.id, actor: o.worker, action: 'step-finished',
+        detail: { step: i + 1, stepId: step.id, state, summary: r.summary, rows: r.rows, keys: r.keys, exitCode: r.exitCode, backup: r.backup?.id },
+      });
+      if (r.failed) return finish(o, req, 'failed', { code: ErrorCode.StepFailed, message: r.summary, step: i });
+      await notifier.progress(req, await store.latestSteps(req.id));
+      continue;
+    }
+    const err = result.error;
+    const cancelled = err.code === ErrorCode.Cancelled;
+    const tail = typeof err.details.tail === 'string' ? err.details.tail : undefined;
+    await store.finishStep(run.id, cancelled ? 'cancelled' : 'failed', {
+      summary: err.message,
+      outputTail: tail,
+      rows: typeof err.details.rows === 'number' ? err.details.rows : undefined,
+    });
+    await store.audit({ requestId: req.id, actor: o.worker, action: 'step-finished', detail: { step: i + 1, stepId: step.id, state: cancelled ? 'cancelled' : 'failed', error: err.message, code: err.code } });
+    return finish(o, req, cancelled ? 'cancelled' : 'failed', { code: err.code, message: err.message, step: i });
+  }
+  return finish(o, req, 'succeeded', null);
+}
+
+async function runStep(o: RunnerOptions, req: RequestRow, step: StepSpec, index: number): Promise<{ ok: true; value: StepResult } | { ok: false; error: AppError }> {
+  const executor = EXECUTORS[step.kind];
+  if (!executor) return { ok: false, error: new AppError(ErrorCode.Internal, `no executor for step kind ${step.kind}`) };
+  const controller = new AbortController();
+  const timeout = setTimeout(() => controller.abort(new AppError(ErrorCode.Timeout, `step timed out after ${Math.round(step.timeoutMs / 1000)} s`)), step.timeoutMs);
+  const poll = setInterval(() => {
+    o.store.getRequest(req.id).then(
+      (r) => {
+        if (r?.cancelRequested) controller.abort(new AppError(ErrorCode.Cancelled, 'cancelled by request'));
+      },
+      () => undefined,
+    );
+  }, o.cancelPollMs ?? 500);
+  const log = o.log.child({ requestId: req.id, step: step.id });
+  try {
+    const value = await executor(step.params, {
+      ...o.deps,
+      log,
+      requestId: req.id,
+      signal: controller.signal,
+      step,
+      progress: (line) => void o.notifier.progress(req, new Map(), `step ${index + 1}: ${line}`),
+    });
+    if (controller.signal.aborted) return { ok: false, error: coerceError(controller.signal.reason) };
+    return { ok: true, value };
+  } catch (err) {
+    const e = controller.signal.aborted && !(err instanceof AppError && (err.code === ErrorCode.Cancelled || err.code === ErrorCode.Timeout)) ? coerceError(controller.signal.reason) : coerceError(err);
+    log.warn({ code: e.code, err: e.message }, 'step failed');
+    return { ok: false, error: e };
+  } finally {
+    clearTimeout(timeout);
+    clearInterval(poll);
+  }
+}
+
+/** Re-checks a step's premise right before it runs: the world may have moved since the plan. */
+async function precheck(deps: Deps, step: StepSpec): Promise<string | null> {
+  const expect = step.params.expectRows;
+  const sel = step.params.selection;
+  if (typeof expect === 'number' && typeof sel === 'string') {
+    const now = await countSelection(deps, sel as SelectionName, step.params as Record<string, unknown>);
+    if (now !== expect) return `the plan expected ${expect} rows but there are now ${now}`;
+  }
+  return null;
+}
+
+async function finish(o: RunnerOptions, req: RequestRow, state: 'succeeded' | 'failed' | 'cancelled', error: { code: string; message: string; step?: number } | null): Promise<RunOutcome> {
+  const done = await o.store.transition(req.id, ['running', 'approved'], state, { finished_at: new Date(), error });
+  await o.store.audit({ requestId: req.id, actor: o.worker, action: `run-${state}`, detail: error ? { ...error } : {} });
+  o.log.info({ requestId: req.id, state, error: error?.message }, 'request finished');
+  if (done) await o.notifier.finished(done, await o.store.latestSteps(req.id));
+  return state;
+}
+
+export type { StepRunRow };

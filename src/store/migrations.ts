@@ -1,0 +1,104 @@
+/**
+ * The bot's own schema, versioned. Applied at start under an advisory lock, so two processes
+ * starting together migrate once. `{{schema}}` is the configured schema name (validated identifier).
+ */
+export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+  {
+    version: 1,
+    name: 'requests, approvals, step runs, audit, backups',
+    sql: `
+CREATE SEQUENCE {{schema}}.request_seq;
+CREATE TABLE {{schema}}.requests (
+  id               text PRIMARY KEY,
+  procedure        text NOT NULL,
+  command          text NOT NULL,
+  args             jsonb NOT NULL,
+  plan             jsonb NOT NULL,
+  plan_hash        text NOT NULL,
+  approved_hash    text,
+  risk             text NOT NULL,
+  state            text NOT NULL CHECK (state IN ('awaiting_approval','approved','running','succeeded','failed',
+                                                  'cancelled','rejected','expired','interrupted','dry_run')),
+  requester        text NOT NULL,
+  channel_id       text NOT NULL,
+  channel_name     text,
+  message_ts       text,
+  thread_ts        text,
+  progress_ts      text,
+  incident_id      text,
+  emergency_reason text,
+  approvals_needed int NOT NULL DEFAULT 1,
+  run_no           int NOT NULL DEFAULT 0,
+  resume_from      int NOT NULL DEFAULT 0,
+  cancel_requested boolean NOT NULL DEFAULT false,
+  error            jsonb,
+  created_at       timestamptz NOT NULL DEFAULT now(),
+  updated_at       timestamptz NOT NULL DEFAULT now(),
+  expires_at       timestamptz,
+  started_at       timestamptz,
+  finished_at      timestamptz
+);
+CREATE INDEX requests_state_idx ON {{schema}}.requests (state);
+CREATE INDEX requests_created_idx ON {{schema}}.requests (created_at DESC);
+
+CREATE TABLE {{schema}}.decisions (
+  request_id text NOT NULL REFERENCES {{schema}}.requests(id),
+  user_id    text NOT NULL,
+  decision   text NOT NULL CHECK (decision IN ('approve','reject')),
+  emergency  boolean NOT NULL DEFAULT false,
+  at         timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (request_id, user_id)
+);
+
+CREATE TABLE {{schema}}.step_runs (
+  id          bigserial PRIMARY KEY,
+  request_id  text NOT NULL REFERENCES {{schema}}.requests(id),
+  run_no      int NOT NULL,
+  step_index  int NOT NULL,
+  step_id     text NOT NULL,
+  attempt     int NOT NULL,
+  state       text NOT NULL CHECK (state IN ('running','succeeded','failed','interrupted','cancelled','skipped')),
+  worker      text NOT NULL,
+  started_at  timestamptz NOT NULL DEFAULT now(),
+  finished_at timestamptz,
+  exit_code   int,
+  rows        bigint,
+  keys        bigint,
+  summary     text,
+  output_tail text,
+  result      jsonb,
+  UNIQUE (request_id, step_index, attempt)
+);
+
+CREATE TABLE {{schema}}.audit (
+  id         bigserial PRIMARY KEY,
+  at         timestamptz NOT NULL DEFAULT now(),
+  request_id text,
+  incident_id text,
+  actor      text NOT NULL,
+  action     text NOT NULL,
+  detail     jsonb NOT NULL DEFAULT '{}'
+);
+CREATE INDEX audit_request_idx ON {{schema}}.audit (request_id, id);
+CREATE FUNCTION {{schema}}.audit_is_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'the audit trail is append-only (% refused)', TG_OP;
+END $$;
+CREATE TRIGGER audit_no_update BEFORE UPDATE OR DELETE ON {{schema}}.audit
+  FOR EACH ROW EXECUTE FUNCTION {{schema}}.audit_is_append_only();
+CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON {{schema}}.audit
+  FOR EACH STATEMENT EXECUTE FUNCTION {{schema}}.audit_is_append_only();
+
+CREATE TABLE {{schema}}.backups (
+  id          text PRIMARY KEY,
+  request_id  text,
+  step_id     text,
+  kind        text NOT NULL,
+  source      text NOT NULL,
+  location    text NOT NULL,
+  rows        bigint,
+  created_at  timestamptz NOT NULL DEFAULT now()
+);
+`,
+  },
+];
