@@ -32,6 +32,8 @@ export interface ServiceOptions {
   readonly parse?: ParseOptions;
   /** Extra command words handled elsewhere (incidents). */
   readonly incidents?: (cmd: Command, actor: Actor) => Promise<Reply>;
+  /** The incident open right now, if any: requests made meanwhile belong to it. */
+  readonly openIncident?: () => Promise<{ id: string; severity: 'P1' | 'P2' | 'P3' | 'P4' } | null>;
 }
 
 const reply = (text: string, requestId?: string): Reply => ({ text, ok: true, ...(requestId ? { requestId } : {}) });
@@ -112,6 +114,7 @@ export class RequestService {
     const { store, policy, notifier } = this.o;
     const hash = planHash(plan);
     const readOnly = plan.risk === 'read-only';
+    const incident = this.o.openIncident ? await this.o.openIncident() : null;
     const state = dryRun ? 'dry_run' : readOnly ? 'approved' : 'awaiting_approval';
     let req = await store.createRequest({
       procedure,
@@ -126,6 +129,7 @@ export class RequestService {
       approvalsNeeded: policy.approvalsNeeded(procedure),
       expiresAt: state === 'awaiting_approval' ? new Date(this.o.deps.now().getTime() + policy.expiryMinutes * 60_000) : null,
       emergencyReason: emergency,
+      incidentId: incident?.id,
     });
     await store.audit({ requestId: req.id, actor: actor.userId, action: dryRun ? 'dry-run' : 'requested', detail: { procedure, hash, risk: plan.risk, command: text.slice(0, 300), emergency } });
     if (readOnly && !dryRun) {
