@@ -3,12 +3,16 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { AppError, ErrorCode } from '../errors.js';
 
-const userList = z.array(z.string().regex(/^[UW][A-Z0-9]{2,}$|^S[A-Z0-9]{2,}$|^[a-z0-9._-]+$/i)).default([]);
+// Slack user ids (U…/W…), user group ids (S…), or plain names (console).
+const userIds = z.array(z.string().regex(/^[UW][A-Z0-9]{2,}$|^S[A-Z0-9]{2,}$|^[a-z0-9._-]+$/i));
+const userList = userIds.default([]);
 
+// A per-procedure rule overrides only what it names: no defaults here, or an absent list would
+// silently replace the global one with "anyone".
 const RuleSchema = z
   .object({
-    requesters: userList.optional(),
-    approvers: userList.optional(),
+    requesters: userIds.optional(),
+    approvers: userIds.optional(),
     approvals: z.number().int().min(1).max(5).optional(),
     allowSelfApproval: z.boolean().optional(),
     emergency: z.boolean().optional(),
