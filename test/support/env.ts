@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -14,7 +14,17 @@ import { Writable } from 'node:stream';
 export const ADMIN_URL = process.env.SANDBOX_ADMIN_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const ROOT = path.resolve(import.meta.dirname, '../..');
-const TEMPLATE = 'mlrb_test_template_v1';
+
+/** The template is named after what builds it, so a changed migration or seed makes a new one. */
+function templateName(): string {
+  const h = createHash('sha256');
+  const versions = path.join(ROOT, 'sandbox/python-ingestion/migrations/versions');
+  for (const f of readdirSync(versions).filter((n) => n.endsWith('.py')).sort()) h.update(f).update(readFileSync(path.join(versions, f)));
+  h.update(readFileSync(path.join(ROOT, 'sandbox/python-ingestion/migrations/env.py')));
+  h.update(readFileSync(path.join(ROOT, 'src/sandbox/seed.ts')));
+  return `mlrb_tpl_${h.digest('hex').slice(0, 12)}`;
+}
+const TEMPLATE = templateName();
 
 async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: ADMIN_URL });
