@@ -21,7 +21,7 @@ export const PROCEDURES = [
 ] as const;
 export type ProcedureName = (typeof PROCEDURES)[number];
 
-export const USAGE: Record<ProcedureName | 'help' | 'status' | 'history' | 'incident', string> = {
+export const USAGE: Record<ProcedureName | 'help' | 'status' | 'history' | 'incident' | 'unlock', string> = {
   help: 'help [PROCEDURE]',
   container: 'container [--k8s | --compose] [--to-revision N] [--tag TAG] [--dry-run]',
   migration: 'migration (--steps N | --to REV | --pre-phase7) [--dry-run]',
@@ -35,6 +35,7 @@ export const USAGE: Record<ProcedureName | 'help' | 'status' | 'history' | 'inci
   restore: 'restore BACKUP [--table NAME] [--dry-run]',
   status: 'status [REQUEST_ID]',
   history: 'history [N] [--json]',
+  unlock: 'unlock --reason TEXT',
   incident:
     'incident declare P1|P2|P3|P4 IMPACT… | incident update ID [--status investigating|identified|resolved] [--eta …] [--actions …] | incident resolve ID | incident list',
 };
@@ -43,6 +44,7 @@ export type Command =
   | { kind: 'help'; topic?: string }
   | { kind: 'status'; requestId?: string }
   | { kind: 'history'; limit: number; json: boolean }
+  | { kind: 'unlock'; reason: string }
   | {
       kind: 'procedure';
       procedure: ProcedureName;
@@ -359,6 +361,14 @@ export function parseCommand(text: string, opts: ParseOptions = {}): Command {
       if (positional.length > 1) throw usageError(`unexpected argument ${clip(positional[1]!)}`, USAGE.history);
       const limit = intArg(positional[0], 'N', 1, 200, USAGE.history) ?? 10;
       return { kind: 'history', limit, json: flags.has('--json') };
+    }
+    case 'unlock': {
+      // Force-releasing the target lock is a break-glass act: the reason is required and audited.
+      const { flags, positional } = readFlags([second, ...rest].filter((t): t is string => t !== undefined), { '--reason': 'rest' }, USAGE.unlock);
+      const reason = flags.get('--reason');
+      if (positional.length) throw usageError(`unexpected argument ${clip(positional[0]!)}`, USAGE.unlock);
+      if (typeof reason !== 'string' || !reason.trim()) throw usageError('--reason TEXT is required', USAGE.unlock);
+      return { kind: 'unlock', reason: reason.slice(0, 500) };
     }
     case 'incident':
       return incident([second, ...rest].filter((t): t is string => t !== undefined).map((t, i) => (i === 0 ? t.toLowerCase() : t)));

@@ -3,9 +3,9 @@ import type { Logger } from '../log.js';
 import type { Notifier } from '../requests/notifier.js';
 import type { RequestRow, StepRunRow, Store } from '../store/store.js';
 import { EXECUTORS } from './executors/index.js';
+import { redact } from '../redact.js';
 import { planHash } from './hash.js';
-import { countSelection } from './procedures/data.js';
-import type { SelectionName } from './selections.js';
+import { precheckStep } from './prechecks.js';
 import type { Deps, StepResult, StepSpec } from './types.js';
 
 export interface RunnerOptions {
@@ -16,9 +16,19 @@ export interface RunnerOptions {
   readonly log: Logger;
   /** How often a running step looks for a cancel request. */
   readonly cancelPollMs?: number;
+  /** Throws when this worker no longer holds the target lock (e.g. force-released); checked before each step. */
+  readonly guard?: () => Promise<void>;
+  /** True once the worker is shutting down: no further step starts, the run waits for another worker. */
+  readonly stopping?: () => boolean;
+  /** Aborted when a shutdown's grace period is over: the running step is ended and marked interrupted. */
+  readonly interrupt?: AbortSignal;
 }
 
-export type RunOutcome = 'noop' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
+/** `paused`: stopped between steps by a shutdown; the request stays running for the next worker. */
+export type RunOutcome = 'noop' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted' | 'paused';
+
+/** A step that ran to success, or that a person chose to skip (audited), counts as done on resume. */
+const done = (r: StepRunRow | undefined): boolean => r?.state === 'succeeded' || r?.state === 'skipped';
 
 /**
  * Runs one approved request to its end. Safe to call more than once for the same request (BullMQ
@@ -50,8 +60,8 @@ export async function runRequest(requestId: string, o: RunnerOptions): Promise<R
     const step = steps[i]!;
     const latest = await store.latestSteps(req.id);
     const last = latest.get(i);
-    if (last?.state === 'succeeded' && (i < req.resumeFrom || last.runNo === req.runNo)) continue;
-    if (i < req.resumeFrom && last?.state !== 'succeeded') {
+    if (done(last) && (i < req.resumeFrom || last!.runNo === req.runNo)) continue;
+    if (i < req.resumeFrom && !done(last)) {
       // Resuming past a step that never succeeded would run later steps on a wrong premise.
       return finish(o, req, 'failed', { code: ErrorCode.Precondition, message: `step ${i + 1} never succeeded; retry from step ${i + 1}`, step: i });
     }
@@ -71,8 +81,20 @@ export async function runRequest(requestId: string, o: RunnerOptions): Promise<R
     if (!fresh || fresh.state !== 'running') return 'noop';
     if (fresh.cancelRequested) return finish(o, fresh, 'cancelled', { code: ErrorCode.Cancelled, message: `cancelled before step ${i + 1}`, step: i });
     req = fresh;
+    if (o.stopping?.()) {
+      await store.audit({ requestId: req.id, actor: o.worker, action: 'run-paused', detail: { beforeStep: i + 1, reason: 'worker shutting down' } });
+      log.info({ step: step.id }, 'shutting down between steps; another worker resumes this run');
+      return 'paused';
+    }
+    if (o.guard) {
+      try {
+        await o.guard();
+      } catch (err) {
+        return interrupt(o, req, i, `stopped before step ${i + 1}: ${coerceError(err).message}. Check that no other run is active, then Retry`);
+      }
+    }
 
-    const changed = await precheck(o.deps, step);
+    const changed = await precheckStep(o.deps, step);
     if (changed) return finish(o, req, 'failed', { code: ErrorCode.PlanChanged, message: `${changed}; re-plan and approve again`, step: i });
 
     const run = await store.startStep({ requestId: req.id, runNo: req.runNo, stepIndex: i, stepId: step.id, worker: o.worker });
@@ -93,13 +115,18 @@ export async function runRequest(requestId: string, o: RunnerOptions): Promise<R
       }
       await store.audit({
         requestId: req.id, actor: o.worker, action: 'step-finished',
-        detail: { step: i + 1, stepId: step.id, state, summary: r.summary, rows: r.rows, keys: r.keys, exitCode: r.exitCode, backup: r.backup?.id },
+        detail: { step: i + 1, stepId: step.id, state, summary: r.summary, rows: r.rows, keys: r.keys, exitCode: r.exitCode, backup: r.backup?.id, tail: auditTail(r.output) },
       });
       if (r.failed) return finish(o, req, 'failed', { code: ErrorCode.StepFailed, message: r.summary, step: i });
       await notifier.progress(req, await store.latestSteps(req.id));
       continue;
     }
     const err = result.error;
+    if (o.interrupt?.aborted) {
+      await store.finishStep(run.id, 'interrupted', { summary: 'the worker shut down during this step', outputTail: typeof err.details.tail === 'string' ? err.details.tail : undefined });
+      await store.audit({ requestId: req.id, actor: o.worker, action: 'step-finished', detail: { step: i + 1, stepId: step.id, state: 'interrupted', error: err.message } });
+      return interrupt(o, req, i, `step ${i + 1} (${step.title}) was ended because its worker shut down`);
+    }
     const cancelled = err.code === ErrorCode.Cancelled;
     const tail = typeof err.details.tail === 'string' ? err.details.tail : undefined;
     await store.finishStep(run.id, cancelled ? 'cancelled' : 'failed', {
@@ -107,7 +134,7 @@ export async function runRequest(requestId: string, o: RunnerOptions): Promise<R
       outputTail: tail,
       rows: typeof err.details.rows === 'number' ? err.details.rows : undefined,
     });
-    await store.audit({ requestId: req.id, actor: o.worker, action: 'step-finished', detail: { step: i + 1, stepId: step.id, state: cancelled ? 'cancelled' : 'failed', error: err.message, code: err.code } });
+    await store.audit({ requestId: req.id, actor: o.worker, action: 'step-finished', detail: { step: i + 1, stepId: step.id, state: cancelled ? 'cancelled' : 'failed', error: redact(err.message), code: err.code, tail: auditTail(tail) } });
     return finish(o, req, cancelled ? 'cancelled' : 'failed', { code: err.code, message: err.message, step: i });
   }
   return finish(o, req, 'succeeded', null);
@@ -117,6 +144,9 @@ async function runStep(o: RunnerOptions, req: RequestRow, step: StepSpec, index:
   const executor = EXECUTORS[step.kind];
   if (!executor) return { ok: false, error: new AppError(ErrorCode.Internal, `no executor for step kind ${step.kind}`) };
   const controller = new AbortController();
+  const onInterrupt = () => controller.abort(new AppError(ErrorCode.Cancelled, 'the worker is shutting down'));
+  if (o.interrupt?.aborted) onInterrupt();
+  o.interrupt?.addEventListener('abort', onInterrupt, { once: true });
   const timeout = setTimeout(() => controller.abort(new AppError(ErrorCode.Timeout, `step timed out after ${Math.round(step.timeoutMs / 1000)} s`)), step.timeoutMs);
   const poll = setInterval(() => {
     o.store.getRequest(req.id).then(
@@ -145,18 +175,19 @@ async function runStep(o: RunnerOptions, req: RequestRow, step: StepSpec, index:
   } finally {
     clearTimeout(timeout);
     clearInterval(poll);
+    o.interrupt?.removeEventListener('abort', onInterrupt);
   }
 }
 
-/** Re-checks a step's premise right before it runs: the world may have moved since the plan. */
-async function precheck(deps: Deps, step: StepSpec): Promise<string | null> {
-  const expect = step.params.expectRows;
-  const sel = step.params.selection;
-  if (typeof expect === 'number' && typeof sel === 'string') {
-    const now = await countSelection(deps, sel as SelectionName, step.params as Record<string, unknown>);
-    if (now !== expect) return `the plan expected ${expect} rows but there are now ${now}`;
-  }
-  return null;
+/** The audit keeps the last lines of output too (redacted), so the trail stands on its own. */
+const auditTail = (text: string | undefined): string | undefined => (text ? redact(text.slice(-1000)) : undefined);
+
+/** Stops a run that needs a person: the thread offers Retry step / Skip / Abort. */
+async function interrupt(o: RunnerOptions, req: RequestRow, step: number, message: string): Promise<RunOutcome> {
+  const stopped = await o.store.transition(req.id, ['running'], 'interrupted', { error: { code: 'interrupted', message, step } });
+  await o.store.audit({ requestId: req.id, actor: o.worker, action: 'interrupted', detail: { step: step + 1, reason: message } });
+  if (stopped) await o.notifier.finished(stopped, await o.store.latestSteps(req.id));
+  return 'interrupted';
 }
 
 async function finish(o: RunnerOptions, req: RequestRow, state: 'succeeded' | 'failed' | 'cancelled', error: { code: string; message: string; step?: number } | null): Promise<RunOutcome> {

@@ -10,6 +10,12 @@ export interface Selection {
   readonly where: string;
   /** Names of the step parameters bound to $1, $2, … in `where`. */
   readonly params: readonly string[];
+  /**
+   * `where` for keyset batches, with `$LAST` standing for the cursor (the last key done): the same
+   * rows past the cursor, with the cursor repeated inside the subquery so the planner starts there
+   * instead of rescanning the subquery's table from its first row on every batch.
+   */
+  readonly seek?: string;
   /** Columns shown as a sample in the preview. */
   readonly sample: string;
   readonly describe: (p: Record<string, unknown>) => string;
@@ -20,9 +26,44 @@ export const SELECTIONS = {
     table: 'product_embeddings',
     key: 'supplier_item_id',
     where: 'supplier_item_id IN (SELECT id FROM supplier_items WHERE supplier_id = $1::uuid)',
+    seek: 'supplier_item_id IN (SELECT id FROM supplier_items WHERE supplier_id = $1::uuid AND ($LAST::text IS NULL OR id > $LAST::uuid))',
     params: ['supplier'],
     sample: 'supplier_item_id',
     describe: (p) => `embeddings of supplier ${String(p.supplier)}`,
+  },
+  /** The runbook's preview SELECT for "revert automatic matches", with its source filter kept. */
+  'ml-matches-since': {
+    table: 'supplier_items',
+    key: 'id',
+    where:
+      "product_id IS NOT NULL AND updated_at > $1::timestamptz AND EXISTS (SELECT 1 FROM parsing_logs pl WHERE pl.supplier_id = supplier_items.supplier_id AND pl.details->>'source' = 'ml-analyze')",
+    params: ['since'],
+    sample: 'id, product_id, name',
+    describe: (p) => `ml-analyze matches since ${String(p.since)}`,
+  },
+  'ml-review-since': {
+    table: 'match_review_queue',
+    key: 'id',
+    where: "metadata->>'source' = 'ml-analyze' AND created_at > $1::timestamptz",
+    params: ['since'],
+    sample: 'id, created_at',
+    describe: (p) => `ml-analyze review-queue entries since ${String(p.since)}`,
+  },
+  'ml-parsing-logs': {
+    table: 'parsing_logs',
+    key: 'id',
+    where: "details->>'source' = 'ml-analyze'",
+    params: [],
+    sample: 'id, supplier_id, created_at',
+    describe: () => 'ml-analyze parsing logs',
+  },
+  'ml-review-all': {
+    table: 'match_review_queue',
+    key: 'id',
+    where: "metadata->>'source' = 'ml-analyze'",
+    params: [],
+    sample: 'id, created_at',
+    describe: () => 'ml-analyze review-queue entries',
   },
   'all-embeddings': {
     table: 'product_embeddings',

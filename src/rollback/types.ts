@@ -76,6 +76,18 @@ export interface Deps {
   readonly fetch: typeof fetch;
   readonly now: () => Date;
   readonly log: Logger;
+  /** The backups the bot recorded (for `restore`); absent where there is no state store. */
+  readonly backups?: () => Promise<readonly BackupRecord[]>;
+}
+
+export interface BackupRecord {
+  readonly id: string;
+  readonly requestId: string;
+  readonly kind: string;
+  readonly source: string;
+  readonly location: string;
+  readonly rows: number;
+  readonly createdAt: Date;
 }
 
 export interface StepContext extends Deps {

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
@@ -35,6 +35,8 @@ async function setUp(): Promise<NodeJS.ProcessEnv> {
   const services = await startFakeServices();
   const state = path.join(ROOT, '.sandbox');
   mkdirSync(path.join(state, 'backups'), { recursive: true });
+  // The docker/kubectl stand-ins start from their defaults on every run, like the database.
+  for (const f of ['cli-state.json', 'cli-state.json.calls.jsonl']) rmSync(path.join(state, f), { force: true });
   const configFile = path.join(state, 'config.yml');
   writeFileSync(
     configFile,
@@ -42,7 +44,10 @@ async function setUp(): Promise<NodeJS.ProcessEnv> {
       channels: ['ml-analyze'],
       targets: {
         binPath: [path.join(ROOT, 'sandbox/bin')],
-        compose: { file: path.join(ROOT, 'sandbox/compose.yml'), service: 'ml-analyze', tagVariable: 'ML_ANALYZE_TAG' },
+        // previousTag: what `container --compose` rolls back to without --tag (a tag the stand-in registry has).
+        compose: { file: path.join(ROOT, 'sandbox/compose.yml'), service: 'ml-analyze', tagVariable: 'ML_ANALYZE_TAG', previousTag: '1.4.1' },
+        // A namespace makes `container` (platform auto) use Kubernetes; `container --compose` still picks Compose.
+        kubernetes: { deployment: 'ml-analyze', namespace: 'default' },
         alembic: { directory: path.join(ROOT, 'sandbox/python-ingestion'), command: ['/usr/bin/python3', '-m', 'alembic'], prePhase7Revision: '006' },
       },
       backups: { directory: path.join(state, 'backups') },
@@ -51,6 +56,7 @@ async function setUp(): Promise<NodeJS.ProcessEnv> {
   say(`sample data: ${seeded.counts.supplierItems} supplier items, embeddings of suppliers ${SUPPLIER_A} (120) and ${SUPPLIER_B} (40); ${jobs.jobKeys.length} ML-Analyze jobs in Redis`);
   say(`stand-in services: ML-Analyze ${services.urls.mlAnalyze}, bun-api ${services.urls.bunApi}, frontend ${services.urls.frontend}`);
   say(`try: verify · redis clear-jobs · data clear-embeddings --supplier ${SUPPLIER_A} · then: approve R-N --as bob`);
+  say('also: container [--compose] · migration --pre-phase7 · data revert-matches --since 2024-01-15T10:00:00Z · full · regenerate --limit 100 · restore R-N-product_embeddings');
   return {
     ...process.env,
     DATABASE_URL: dbUrl,

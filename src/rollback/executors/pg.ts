@@ -35,6 +35,15 @@ export const pgBackupRows: Executor = async (params, ctx) => {
     await c.query(`DROP TABLE IF EXISTS ${qualified}`);
     const res = await c.query(`CREATE TABLE ${qualified} AS SELECT * FROM ${sel.table} WHERE ${sel.where}`, bindParams(sel, params));
     rows = res.rowCount ?? 0;
+    // A copy must not depend on an extension (pgvector's `vector`): it would block dropping the
+    // extension, or be dropped with it. Stored as real[], which casts back to vector on restore.
+    const { rows: extCols } = await c.query<{ col: string }>(
+      `SELECT a.attname AS col FROM pg_attribute a
+        WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped
+          AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = a.atttypid AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e')`,
+      [qualified],
+    );
+    for (const { col } of extCols) await c.query(`ALTER TABLE ${qualified} ALTER COLUMN "${col.replace(/"/g, '""')}" TYPE real[] USING "${col.replace(/"/g, '""')}"::real[]`);
     await c.query('COMMIT');
   } catch (err) {
     await c.query('ROLLBACK').catch(() => undefined);
@@ -69,27 +78,50 @@ export const pgDumpTable: Executor = async (params, ctx) => {
 
 /**
  * Deletes a selection in batches keyed on the primary key, each batch its own short transaction
- * with a lock timeout, so the live service is never blocked for long. Reports the longest batch.
+ * with a lock timeout, so the live service is never blocked for long. Batches walk the key in
+ * order (keyset), so a batch never rescans the rows earlier batches deleted. Reports the longest batch.
  */
 export const pgDeleteBatched: Executor = async (params, ctx) => {
   const sel = selection(params.selection);
   const batch = typeof params.batchSize === 'number' ? params.batchSize : ctx.config.data.batchSize;
   const values = bindParams(sel, params);
-  const limitParam = `$${values.length + 1}`;
+  const keyType = await keyTypeOf(ctx, sel.table, sel.key);
+  const [lastParam, limitParam] = [`$${values.length + 1}`, `$${values.length + 2}`];
+  // The seek form is the same filter with the cursor inside its subquery (see Selection.seek).
+  const where = 'seek' in sel && sel.seek ? sel.seek.replaceAll('$LAST', lastParam) : sel.where;
   const sql =
-    `WITH batch AS (SELECT ${sel.key} FROM ${sel.table} WHERE ${sel.where} LIMIT ${limitParam}) ` +
-    `DELETE FROM ${sel.table} t USING batch WHERE t.${sel.key} = batch.${sel.key}`;
+    `WITH batch AS (SELECT ${sel.key} FROM ${sel.table} WHERE (${where}) AND (${lastParam}::text IS NULL OR ${sel.key} > ${lastParam}::${keyType}) ORDER BY ${sel.key} LIMIT ${limitParam}), ` +
+    `del AS (DELETE FROM ${sel.table} t USING batch WHERE t.${sel.key} = batch.${sel.key} RETURNING 1) ` +
+    `SELECT (SELECT count(*) FROM del)::int AS n, (SELECT count(*) FROM batch)::int AS seen, (SELECT ${sel.key}::text FROM batch ORDER BY ${sel.key} DESC LIMIT 1) AS last`;
   let deleted = 0;
   let longest = 0;
+  let last: string | null = null;
   for (;;) {
     if (ctx.signal.aborted) throw new AppError(ErrorCode.Cancelled, `cancelled after deleting ${deleted} rows`, { rows: deleted });
-    const n = await shortTransaction(ctx, async (q) => (await q(sql, [...values, batch])).rowCount ?? 0, (ms) => (longest = Math.max(longest, ms)));
-    deleted += n;
-    if (n > 0) ctx.progress(`${deleted} rows deleted`);
-    if (n < batch) break;
+    const row = await shortTransaction(ctx, async (q) => (await q(sql, [...values, last, batch])).rows[0] as KeysetRow, (ms) => (longest = Math.max(longest, ms)));
+    deleted += row.n;
+    if (row.n > 0) ctx.progress(`${deleted} rows deleted`);
+    if (row.seen < batch || row.last === null) break;
+    last = row.last;
   }
   return { summary: `deleted ${deleted} ${sel.describe(params)} in batches of ${batch} (longest transaction ${longest} ms)`, rows: deleted };
 };
+
+export interface KeysetRow {
+  readonly n: number;
+  readonly seen: number;
+  readonly last: string | null;
+}
+
+/** The key column's SQL type, for casting the keyset cursor (carried as text) back. */
+export async function keyTypeOf(ctx: StepContext, table: string, key: string): Promise<string> {
+  const { rows } = await ctx.db.query<{ t: string }>(
+    'SELECT format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = $2 AND NOT attisdropped',
+    [table, key],
+  );
+  if (!rows[0]) throw new AppError(ErrorCode.Precondition, `${table}.${key} does not exist`);
+  return rows[0].t;
+}
 
 /** TRUNCATE with a lock timeout: it needs an exclusive lock and must not queue behind the service. */
 export const pgTruncate: Executor = async (params, ctx) => {
@@ -100,7 +132,7 @@ export const pgTruncate: Executor = async (params, ctx) => {
   return { summary: `truncated ${table} (${n} rows)`, rows: n };
 };
 
-type Q = (sql: string, values: unknown[]) => Promise<{ rowCount: number | null }>;
+type Q = (sql: string, values: unknown[]) => Promise<{ rowCount: number | null; rows: unknown[] }>;
 
 export async function shortTransaction<T>(ctx: StepContext, fn: (q: Q) => Promise<T>, onDuration: (ms: number) => void): Promise<T> {
   const c = await ctx.db.connect();

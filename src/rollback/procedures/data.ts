@@ -10,7 +10,7 @@ export async function countSelection(deps: Deps, name: SelectionName, params: Re
   return Number(rows[0]?.n ?? 0);
 }
 
-async function sampleSelection(deps: Deps, name: SelectionName, params: Record<string, unknown>, n = 3): Promise<string[]> {
+export async function sampleSelection(deps: Deps, name: SelectionName, params: Record<string, unknown>, n = 3): Promise<string[]> {
   const sel = selection(name);
   const { rows } = await deps.db.query<Record<string, unknown>>(
     `SELECT ${sel.sample} FROM ${sel.table} WHERE ${sel.where} ORDER BY ${sel.key} LIMIT ${n}`,
