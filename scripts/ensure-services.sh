@@ -52,4 +52,12 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
 fi
 
 bash "$here/install-vector-standin.sh" >/dev/null || true
+
+# Optional: Debian's Alertmanager, for the one test that runs the real thing (it is skipped without it).
+if [ ! -x /usr/bin/prometheus-alertmanager ] && [ "$(id -u)" -eq 0 ] \
+  && apt-cache policy prometheus-alertmanager 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+  log "installing prometheus-alertmanager (optional, for test/incidents/realAlertmanager.test.ts)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus-alertmanager >/dev/null \
+    || log "prometheus-alertmanager did not install; its test will be skipped"
+fi
 log "PostgreSQL, Redis, pg_dump, alembic: ready"
