@@ -21,6 +21,16 @@ export function registerSecret(value: string | undefined): void {
   if (value && value.length >= 6) extraSecrets.add(value);
 }
 
+/** Redacts every string inside a JSON-like value (audit details), keeping its shape. */
+export function redactDeep<T>(value: T): T {
+  if (typeof value === 'string') return redact(value) as T;
+  if (Array.isArray(value)) return value.map((v: unknown) => redactDeep(v)) as T;
+  if (value && typeof value === 'object' && !(value instanceof Date)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v)])) as T;
+  }
+  return value;
+}
+
 export function redact(text: string): string {
   let out = text;
   for (const secret of extraSecrets) out = out.split(secret).join('[REDACTED]');

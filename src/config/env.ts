@@ -78,6 +78,8 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): EnvConfig {
     }
   }
   for (const s of [e.SLACK_BOT_TOKEN, e.SLACK_SIGNING_SECRET, e.SLACK_APP_TOKEN, e.ALERT_WEBHOOK_TOKEN]) registerSecret(s);
+  // Connection-string passwords are masked even where they appear alone (pasted into a command, an error).
+  for (const u of [e.DATABASE_URL, e.STATE_DATABASE_URL, e.REDIS_URL, e.TARGET_REDIS_URL]) registerSecret(u ? decodeURIComponent(new URL(u).password) : undefined);
   return Object.freeze({
     slack: Object.freeze({
       mode,

@@ -94,6 +94,41 @@ const FileSchema = z
       .strict()
       .default({ timeoutSeconds: 300 }),
     alerts: z.record(z.string(), z.enum(['P1', 'P2', 'P3', 'P4'])).default({}),
+    incidents: z
+      .object({
+        /** Where monitoring announces incidents (id or name); defaults to the first allowed channel. */
+        channel: z.string().min(1).optional(),
+        /** Response times by severity, overriding the runbook's 15 min / 1 h / 4 h. P4 uses business hours. */
+        responseSeconds: z.object({ P1: z.number().positive(), P2: z.number().positive(), P3: z.number().positive() }).partial().strict().default({}),
+        businessHours: z
+          .object({
+            timeZone: z
+              .string()
+              .refine((tz) => {
+                try {
+                  new Intl.DateTimeFormat('en-US', { timeZone: tz });
+                  return true;
+                } catch {
+                  return false;
+                }
+              }, 'unknown time zone (use an IANA name such as Europe/Berlin)')
+              .default('UTC'),
+            start: z.string().regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, 'start must be HH:MM').default('09:00'),
+            days: z.array(z.number().int().min(0).max(6)).min(1).default([1, 2, 3, 4, 5]),
+          })
+          .strict()
+          .prefault({}),
+        monitor: z
+          .object({
+            intervalMs: z.number().int().min(100).default(30_000),
+            failures: z.number().int().min(2).max(100).default(2),
+            timeoutMs: z.number().int().min(100).max(60_000).default(5000),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

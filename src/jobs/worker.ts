@@ -20,6 +20,13 @@ export interface WorkerOptions {
   readonly target?: string;
   readonly lockWaitMs?: number;
   readonly cancelPollMs?: number;
+  /** BullMQ job lock: a worker that dies holding a job is detected this long after its last renewal. */
+  readonly lockDurationMs?: number;
+  readonly stalledIntervalMs?: number;
+  /** On shutdown, how long the running step may take before it is ended and marked interrupted. */
+  readonly shutdownGraceMs?: number;
+  /** How often a run waiting for the target lock tries again. */
+  readonly lockPollMs?: number;
 }
 
 /** Takes run jobs off the queue and runs them under the target lock. */
@@ -27,6 +34,7 @@ export class RollbackWorker {
   readonly worker: Worker<RunJob>;
   readonly name = `${hostname()}:${process.pid}`;
   private stopping = false;
+  private readonly interrupt = new AbortController();
 
   constructor(private readonly o: WorkerOptions) {
     this.worker = new Worker<RunJob>(QUEUE_NAME, (job) => this.process(job.data), {
@@ -34,8 +42,9 @@ export class RollbackWorker {
       prefix: o.prefix,
       concurrency: 1,
       // Steps keep the event loop free, so a lock renewal is never starved for long.
-      lockDuration: 30_000,
-      stalledInterval: 15_000,
+      lockDuration: o.lockDurationMs ?? 30_000,
+      stalledInterval: o.stalledIntervalMs ?? 15_000,
+      // A job whose workers keep dying ends up failed here; the maintenance sweep re-queues it from Postgres.
       maxStalledCount: 10,
       autorun: false,
     });
@@ -51,14 +60,20 @@ export class RollbackWorker {
     const log = this.o.log.child({ requestId: data.requestId, worker: this.name });
     const lock = await this.acquire(log);
     try {
-      return await runRequest(data.requestId, {
+      const outcome = await runRequest(data.requestId, {
         store: this.o.store,
         deps: this.o.deps,
         notifier: this.o.notifier,
         worker: this.name,
         log,
+        guard: () => lock.assertHeld(),
+        stopping: () => this.stopping,
+        interrupt: this.interrupt.signal,
         ...(this.o.cancelPollMs !== undefined ? { cancelPollMs: this.o.cancelPollMs } : {}),
       });
+      // Retryable on purpose: the job goes back to BullMQ and the next worker resumes after the last finished step.
+      if (outcome === 'paused') throw new AppError(ErrorCode.Transient, 'worker shut down between steps; another worker resumes the run');
+      return outcome;
     } catch (err) {
       const e = coerceError(err);
       log.error({ code: e.code, err: e.message }, 'run failed outside a step');
@@ -81,15 +96,23 @@ export class RollbackWorker {
         if (e.code !== ErrorCode.LockBusy || this.stopping || Date.now() > deadline) throw e;
         if (!announced) log.info('waiting for the target lock held by another run');
         announced = true;
-        await new Promise((r) => setTimeout(r, 1000));
+        await new Promise((r) => setTimeout(r, this.o.lockPollMs ?? 1000));
       }
     }
   }
 
-  /** Graceful: stop taking jobs and let the running step finish. */
-  async close(force = false): Promise<void> {
+  /**
+   * Graceful: take no new job, let the running step finish (no further step starts), and after
+   * the grace period end the running step and mark it interrupted, so a person decides.
+   */
+  async close(force = false, graceMs = this.o.shutdownGraceMs ?? 30_000): Promise<void> {
     this.stopping = true;
-    await this.worker.close(force);
+    const grace = setTimeout(() => this.interrupt.abort(), graceMs);
+    try {
+      await this.worker.close(force);
+    } finally {
+      clearTimeout(grace);
+    }
   }
 }
 

@@ -4,6 +4,8 @@ import type { RequestRow, StepRunRow } from '../store/store.js';
 export interface MessageRef {
   readonly channelId: string;
   readonly ts: string;
+  /** Set when the message was posted as a reply (a request in an incident's thread): its thread. */
+  readonly threadTs?: string;
 }
 
 export type DecisionEvent =
@@ -14,7 +16,8 @@ export type DecisionEvent =
   | { kind: 'cancel-requested'; by: string }
   | { kind: 'expired' }
   | { kind: 'retry'; by: string; fromStep: number }
-  | { kind: 'aborted'; by: string };
+  | { kind: 'aborted'; by: string }
+  | { kind: 'skipped'; by: string; step: number };
 
 /**
  * How the request lifecycle reaches people. The core speaks only this interface; `src/bot`

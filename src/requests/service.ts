@@ -1,6 +1,8 @@
 import { AppError, coerceError, ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { parseCommand, USAGE, type Command, type ParseOptions, type ProcedureName } from '../rollback/command.js';
+import { TargetLock } from '../jobs/lock.js';
+import { redact } from '../redact.js';
 import { planHash } from '../rollback/hash.js';
 import { planProcedure } from '../rollback/procedures/index.js';
 import type { Deps, Plan } from '../rollback/types.js';
@@ -20,7 +22,7 @@ export interface Enqueuer {
   enqueue(requestId: string, runNo: number): Promise<void>;
 }
 
-export type ButtonAction = 'approve' | 'reject' | 'cancel' | 'retry' | 'abort';
+export type ButtonAction = 'approve' | 'reject' | 'cancel' | 'retry' | 'abort' | 'skip';
 
 export interface ServiceOptions {
   readonly store: Store;
@@ -36,6 +38,9 @@ export interface ServiceOptions {
   readonly openIncident?: () => Promise<{ id: string; severity: 'P1' | 'P2' | 'P3' | 'P4' } | null>;
 }
 
+/** Abort keeps the state `failed` (the states are a contract) and marks the error, so the end is final. */
+const isAborted = (req: RequestRow): boolean => Boolean((req.error as { aborted?: boolean } | null)?.aborted);
+const REQUEST_ROW_ID = /^R-[1-9][0-9]{0,9}$/;
 const reply = (text: string, requestId?: string): Reply => ({ text, ok: true, ...(requestId ? { requestId } : {}) });
 const refuse = (text: string): Reply => ({ text, ok: false });
 
@@ -52,7 +57,11 @@ export class RequestService {
     try {
       return { ok: true, command: parseCommand(text, this.o.parse) };
     } catch (err) {
-      return { ok: false, reply: refuse(coerceError(err).message) };
+      // Every refusal of input carries a usage line, even those the grammar words without one.
+      const e = coerceError(err);
+      const usage = typeof e.details.usage === 'string' ? e.details.usage : USAGE.help;
+      const message = redact(e.message);
+      return { ok: false, reply: refuse(message.includes('Usage:') ? message : `${message}\nUsage: /ml-rollback ${usage}`) };
     }
   }
 
@@ -83,6 +92,8 @@ export class RequestService {
           return await this.history(cmd.limit, cmd.json);
         case 'procedure':
           return await this.request(cmd, actor, text);
+        case 'unlock':
+          return await this.unlock(cmd.reason, actor);
         default:
           if (this.o.incidents) return await this.o.incidents(cmd, actor);
           return refuse('incidents are not enabled in this installation');
@@ -106,6 +117,14 @@ export class RequestService {
       await store.audit({ actor: actor.userId, action: 'refused', detail: { reason: may.reason, text: text.slice(0, 300) } });
       return refuse(`${may.reason}. Nothing was run.`);
     }
+    if (cmd.emergency !== undefined && !cmd.dryRun) {
+      const open = await this.openIncident();
+      const claim = policy.mayClaimEmergency(cmd.procedure, open?.severity);
+      if (!claim.ok) {
+        await store.audit({ actor: actor.userId, action: 'refused', detail: { reason: claim.reason, emergency: cmd.emergency, incident: open?.id ?? null, text: text.slice(0, 300) } });
+        return refuse(`${claim.reason}. Nothing was run.`);
+      }
+    }
     const plan = await planProcedure(this.o.deps, cmd.procedure, cmd.args);
     return this.store(plan, cmd.procedure, actor, text, cmd.dryRun, cmd.emergency);
   }
@@ -118,7 +137,7 @@ export class RequestService {
     const state = dryRun ? 'dry_run' : readOnly ? 'approved' : 'awaiting_approval';
     let req = await store.createRequest({
       procedure,
-      command: text.slice(0, 500),
+      command: redact(text.slice(0, 500)),
       args: plan.args,
       plan,
       planHash: hash,
@@ -128,7 +147,7 @@ export class RequestService {
       channelName: actor.channelName,
       approvalsNeeded: policy.approvalsNeeded(procedure),
       expiresAt: state === 'awaiting_approval' ? new Date(this.o.deps.now().getTime() + policy.expiryMinutes * 60_000) : null,
-      emergencyReason: emergency,
+      emergencyReason: emergency === undefined ? undefined : redact(emergency),
       incidentId: incident?.id,
     });
     await store.audit({ requestId: req.id, actor: actor.userId, action: dryRun ? 'dry-run' : 'requested', detail: { procedure, hash, risk: plan.risk, command: text.slice(0, 300), emergency } });
@@ -137,7 +156,7 @@ export class RequestService {
       await store.audit({ requestId: req.id, actor: 'system', action: 'approved', detail: { reason: 'read-only plan: no approval needed' } });
     }
     const ref = await notifier.planned(req);
-    if (ref) await store.setMessage(req.id, { channelId: ref.channelId, messageTs: ref.ts, threadTs: ref.ts });
+    if (ref) await store.setMessage(req.id, { channelId: ref.channelId, messageTs: ref.ts, threadTs: ref.threadTs ?? ref.ts });
     if (readOnly && !dryRun) await this.enqueue(req.id, 1);
     const what = dryRun ? 'dry run: plan only, nothing will run' : readOnly ? 'read-only: running now' : `waiting for approval (expires in ${policy.expiryMinutes} min)`;
     return reply(`${req.id} planned (${what}).`, req.id);
@@ -152,7 +171,22 @@ export class RequestService {
     }
   }
 
+  private async openIncident(): Promise<{ id: string; severity: string } | null> {
+    return this.o.openIncident ? this.o.openIncident() : null;
+  }
+
+  /** Every press is answered after checking the state; a refused one (stale, forged, not allowed) is audited too. */
   async act(action: ButtonAction, requestId: string, userId: string, opts: { fromStep?: number } = {}): Promise<Reply> {
+    const out = await this.press(action, requestId, userId, opts);
+    if (!out.ok) {
+      await this.o.store
+        .audit({ requestId: REQUEST_ROW_ID.test(requestId) ? requestId : null, actor: userId, action: 'button-refused', detail: { button: action, reason: out.text.slice(0, 300), ...opts } })
+        .catch((err: unknown) => this.o.log.warn({ err: coerceError(err).message }, 'could not audit a refused button'));
+    }
+    return out;
+  }
+
+  private async press(action: ButtonAction, requestId: string, userId: string, opts: { fromStep?: number }): Promise<Reply> {
     try {
       switch (action) {
         case 'approve':
@@ -165,6 +199,8 @@ export class RequestService {
           return await this.retry(requestId, userId, opts.fromStep);
         case 'abort':
           return await this.abort(requestId, userId);
+        case 'skip':
+          return await this.skip(requestId, userId, opts.fromStep);
       }
     } catch (err) {
       const e = coerceError(err);
@@ -185,16 +221,23 @@ export class RequestService {
         await store.audit({ requestId: id, actor: 'system', action: 'expired' }, c);
         return { reply: refuse(`${id} expired at ${new Date(req.expiresAt).toISOString()}; request it again for a fresh plan`), ...(expired ? { expired } : {}) };
       }
-      const verdict = await policy.mayApprove(userId, { procedure: req.procedure, requester: req.requester, risk: req.plan.risk, emergencyReason: req.emergencyReason });
+      const incident = req.emergencyReason && userId === req.requester ? await this.openIncident() : null;
+      const verdict = await policy.mayApprove(userId, {
+        procedure: req.procedure, requester: req.requester, risk: req.plan.risk, emergencyReason: req.emergencyReason, openIncidentSeverity: incident?.severity,
+      });
       if (!verdict.ok) {
         await store.audit({ requestId: id, actor: userId, action: 'approval-refused', detail: { reason: verdict.reason } }, c);
         return { reply: refuse(`${verdict.reason}. ${id} is still waiting for approval.`) };
       }
       const fresh = await store.addDecision(c, id, userId, 'approve', verdict.emergency ?? false);
       if (!fresh) return { reply: refuse(`you already approved ${id}; nothing changed`) };
-      await store.audit({ requestId: id, actor: userId, action: verdict.emergency ? 'emergency-self-approved' : 'approved', detail: { hash: req.planHash, emergency: req.emergencyReason } }, c);
+      await store.audit(
+        { requestId: id, actor: userId, action: verdict.emergency ? 'emergency-self-approved' : 'approved', detail: { hash: req.planHash, emergency: req.emergencyReason, ...(verdict.emergency ? { incident: incident?.id, severity: incident?.severity } : {}) } },
+        c,
+      );
       const approvals = (await store.decisions(id, c)).filter((d) => d.decision === 'approve').length;
-      if (approvals < req.approvalsNeeded) {
+      // Break-glass: nobody else is there to approve, so an allowed emergency self-approval is the whole approval.
+      if (approvals < req.approvalsNeeded && !verdict.emergency) {
         return { reply: reply(`approval recorded; ${id} needs ${req.approvalsNeeded - approvals} more`), recorded: { req, remaining: req.approvalsNeeded - approvals } };
       }
       const approved = await store.transition(id, ['awaiting_approval'], 'approved', { approved_hash: req.planHash, run_no: 1 }, c);
@@ -253,6 +296,7 @@ export class RequestService {
     const req = await store.getRequest(id);
     if (!req) return refuse(`no request ${id}`);
     if (req.state !== 'failed' && req.state !== 'interrupted') return refuse(`${id} is ${STATE_LABEL[req.state]}; only a failed or interrupted run can be retried`);
+    if (isAborted(req)) return refuse(`${id} was aborted; nothing more will run. Request it again for a fresh plan`);
     if (userId !== req.requester) {
       const v = await policy.mayApprove(userId, { procedure: req.procedure, requester: req.requester, risk: req.plan.risk, emergencyReason: req.emergencyReason });
       if (!v.ok) return refuse(`${v.reason}. Nothing changed.`);
@@ -267,14 +311,85 @@ export class RequestService {
     return reply(`${id}: retrying from step ${from + 1}`, id);
   }
 
-  private async abort(id: string, userId: string): Promise<Reply> {
-    const { store, notifier } = this.o;
+  /**
+   * Skip the failed or interrupted step N and resume from the next one: for when a person has
+   * checked that the step's work is done (or not needed). The skip is a step run of its own.
+   */
+  private async skip(id: string, userId: string, stepIndex: number | undefined): Promise<Reply> {
+    const { store, policy, notifier } = this.o;
     const req = await store.getRequest(id);
     if (!req) return refuse(`no request ${id}`);
-    if (req.state !== 'failed' && req.state !== 'interrupted') return refuse(`${id} is ${STATE_LABEL[req.state]}; nothing to abort`);
-    const ended = req.state === 'interrupted' ? await store.transition(id, ['interrupted'], 'failed', { finished_at: new Date() }) : req;
-    if (!ended) return refuse(`${id} changed meanwhile; nothing changed`);
-    await store.audit({ requestId: id, actor: userId, action: 'aborted' });
+    if (req.state !== 'failed' && req.state !== 'interrupted') return refuse(`${id} is ${STATE_LABEL[req.state]}; only a failed or interrupted run has a step to skip`);
+    if (isAborted(req)) return refuse(`${id} was aborted; nothing more will run. Request it again for a fresh plan`);
+    const step = stepIndex ?? req.error?.step;
+    if (step === undefined || step !== req.error?.step) return refuse(`step ${(step ?? -1) + 1} is not the step ${id} stopped at; nothing changed`);
+    if (userId !== req.requester) {
+      const v = await policy.mayApprove(userId, { procedure: req.procedure, requester: req.requester, risk: req.plan.risk, emergencyReason: req.emergencyReason });
+      if (!v.ok) return refuse(`${v.reason}. Nothing changed.`);
+    }
+    const next = await store.tx(async (c) => {
+      const moved = await store.transition(id, [req.state], 'approved', { run_no: req.runNo + 1, resume_from: step + 1, error: null, finished_at: null, cancel_requested: false }, c);
+      if (!moved) return null;
+      // In the same transaction as the state change: a worker that sees "approved" also sees the skip.
+      await c.query(
+        `INSERT INTO ${store.schema}.step_runs (request_id, run_no, step_index, step_id, attempt, state, worker, finished_at, summary)
+         SELECT $1, $2, $3, $4, COALESCE(MAX(attempt), 0) + 1, 'skipped', $5, now(), $6 FROM ${store.schema}.step_runs WHERE request_id = $1 AND step_index = $3`,
+        [id, moved.runNo, step, req.plan.steps[step]?.id ?? `step-${step + 1}`, userId, `skipped by ${userId}`],
+      );
+      await store.audit({ requestId: id, actor: userId, action: 'step-skipped', detail: { step: step + 1, stepId: req.plan.steps[step]?.id, runNo: moved.runNo } }, c);
+      return moved;
+    });
+    if (!next) return refuse(`${id} changed meanwhile; nothing changed`);
+    await this.enqueue(id, next.runNo);
+    await notifier.decided(next, { kind: 'skipped', by: userId, step });
+    return reply(`${id}: skipped step ${step + 1}; resuming from step ${step + 2}`, id);
+  }
+
+  /** "Plan again" on an expired request: the same command, planned afresh for whoever clicked. */
+  async replan(id: string, userId: string): Promise<Reply> {
+    const { store } = this.o;
+    const req = await store.getRequest(id);
+    let out: Reply;
+    if (!req) out = refuse(`no request ${id}`);
+    else if (req.state !== 'expired') out = refuse(`${id} is ${STATE_LABEL[req.state]}; only an expired request is planned again`);
+    else {
+      await store.audit({ requestId: id, actor: userId, action: 'replan', detail: { command: req.command } });
+      out = await this.handle(req.command, { userId, channelId: req.channelId, channelName: req.channelName ?? undefined });
+    }
+    if (!out.ok) await store.audit({ requestId: req ? id : null, actor: userId, action: 'button-refused', detail: { button: 'replan', reason: out.text.slice(0, 300) } });
+    return out;
+  }
+
+  /** Break-glass release of the target lock: ends the database session that holds it. */
+  private async unlock(reason: string, actor: Actor): Promise<Reply> {
+    const { store, policy } = this.o;
+    const may = await policy.mayForceUnlock(actor.userId);
+    if (!may.ok) {
+      await store.audit({ actor: actor.userId, action: 'refused', detail: { reason: may.reason, command: 'unlock', unlockReason: reason } });
+      return refuse(`${may.reason}. Nothing changed.`);
+    }
+    const holder = await TargetLock.forceRelease(store.pool, 'ml-analyze');
+    await store.audit({ actor: actor.userId, action: holder ? 'lock-force-released' : 'lock-release-noop', detail: { reason, target: 'ml-analyze', ...(holder ? { pid: holder.pid, holder: holder.application } : {}) } });
+    if (!holder) return reply('nobody holds the ml-analyze rollback lock; nothing changed');
+    this.o.log.warn({ user: actor.userId, reason, holder: holder.application }, 'rollback lock force-released');
+    return reply(`force-released the ml-analyze rollback lock held by ${holder.application || `backend ${holder.pid}`} (reason: ${reason}). Its run stops before its next step as interrupted.`);
+  }
+
+  /** Ends a failed or interrupted run for good: it stays failed, marked aborted, and Retry/Skip refuse it. */
+  private async abort(id: string, userId: string): Promise<Reply> {
+    const { store, notifier } = this.o;
+    const out = await store.tx(async (c) => {
+      const req = await store.lockRequest(c, id);
+      if (!req) return refuse(`no request ${id}`);
+      if ((req.state !== 'failed' && req.state !== 'interrupted') || isAborted(req)) return refuse(`${id} is ${isAborted(req) ? 'aborted' : STATE_LABEL[req.state]}; nothing to abort`);
+      const error = { ...(req.error ?? { code: 'aborted', message: 'aborted' }), aborted: true, abortedBy: userId };
+      const ended = await store.transition(id, [req.state], 'failed', { finished_at: new Date(), error }, c);
+      if (!ended) return refuse(`${id} changed meanwhile; nothing changed`);
+      await store.audit({ requestId: id, actor: userId, action: 'aborted', detail: { from: req.state, step: req.error?.step } }, c);
+      return ended;
+    });
+    if ('ok' in out) return out;
+    const ended = out;
     await notifier.decided(ended, { kind: 'aborted', by: userId });
     return reply(`${id} aborted; it stays ${STATE_LABEL[ended.state]} and nothing more will run`);
   }

@@ -101,4 +101,79 @@ CREATE TABLE {{schema}}.backups (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'incidents, their timeline, alert groups, health monitor state',
+    sql: `
+CREATE SEQUENCE {{schema}}.incident_seq;
+CREATE TABLE {{schema}}.incidents (
+  id             text PRIMARY KEY,
+  severity       text NOT NULL CHECK (severity IN ('P1','P2','P3','P4')),
+  status         text NOT NULL CHECK (status IN ('investigating','identified','resolved')),
+  impact         text NOT NULL,
+  eta            text,
+  actions        text,
+  source         text NOT NULL CHECK (source IN ('human','health','alert')),
+  declared_by    text NOT NULL,
+  channel_id     text NOT NULL,
+  message_ts     text,
+  reminder_job   text,
+  reminders      int NOT NULL DEFAULT 0,
+  started_at     timestamptz NOT NULL DEFAULT now(),
+  last_update_at timestamptz NOT NULL DEFAULT now(),
+  resolved_at    timestamptz,
+  resolved_by    text
+);
+CREATE INDEX incidents_open_idx ON {{schema}}.incidents (started_at DESC) WHERE status <> 'resolved';
+
+CREATE TABLE {{schema}}.incident_events (
+  id          bigserial PRIMARY KEY,
+  incident_id text NOT NULL REFERENCES {{schema}}.incidents(id),
+  at          timestamptz NOT NULL DEFAULT now(),
+  actor       text NOT NULL,
+  kind        text NOT NULL,
+  text        text NOT NULL,
+  detail      jsonb NOT NULL DEFAULT '{}'
+);
+CREATE INDEX incident_events_idx ON {{schema}}.incident_events (incident_id, id);
+
+-- One row per Alertmanager group: the primary key is what makes repeats and an HA pair's
+-- concurrent duplicate deliveries land on one incident.
+CREATE TABLE {{schema}}.alert_groups (
+  group_hash   text PRIMARY KEY,
+  group_key    text NOT NULL,
+  incident_id  text REFERENCES {{schema}}.incidents(id),
+  status       text NOT NULL CHECK (status IN ('firing','resolved')),
+  fingerprints text[] NOT NULL DEFAULT '{}',
+  deliveries   int NOT NULL DEFAULT 0,
+  first_at     timestamptz NOT NULL DEFAULT now(),
+  last_at      timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE {{schema}}.health_monitor (
+  target               text PRIMARY KEY,
+  consecutive_failures int NOT NULL DEFAULT 0,
+  healthy              boolean,
+  incident_id          text REFERENCES {{schema}}.incidents(id),
+  last_error           text,
+  last_checked_at      timestamptz
+);
+`,
+  },
+  {
+    // Version 2 belongs to incidents; versions apply in order and a missing one is applied when it appears.
+    version: 3,
+    name: 'audit trail: no UPDATE, DELETE or TRUNCATE for the bot role',
+    // Privileges stop an ordinary role; a superuser bypasses privileges, and for it the
+    // append-only triggers of version 1 are the enforcement.
+    sql: `
+REVOKE UPDATE, DELETE, TRUNCATE ON {{schema}}.audit FROM PUBLIC;
+DO $$
+BEGIN
+  IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+    EXECUTE format('REVOKE UPDATE, DELETE, TRUNCATE ON %I.audit FROM %I', '{{schema}}', current_user);
+  END IF;
+END $$;
+`,
+  },
 ];

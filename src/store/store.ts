@@ -2,6 +2,7 @@ import pg from 'pg';
 import { AppError, ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Plan, StepResult } from '../rollback/types.js';
+import { redactDeep } from '../redact.js';
 import { MIGRATIONS } from './migrations.js';
 
 export type RequestState =
@@ -124,7 +125,8 @@ export class Store {
       await c.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
       await c.query(`CREATE TABLE IF NOT EXISTS ${this.t('schema_migrations')} (version int PRIMARY KEY, name text, at timestamptz DEFAULT now())`);
       const done = new Set((await c.query<{ version: number }>(`SELECT version FROM ${this.t('schema_migrations')}`)).rows.map((r) => r.version));
-      for (const m of MIGRATIONS) {
+      // By version, not by position: versions are numbered by feature and may land out of order.
+      for (const m of [...MIGRATIONS].sort((x, y) => x.version - y.version)) {
         if (done.has(m.version)) continue;
         await c.query(m.sql.replaceAll('{{schema}}', this.schema));
         await c.query(`INSERT INTO ${this.t('schema_migrations')} (version, name) VALUES ($1, $2)`, [m.version, m.name]);
@@ -325,7 +327,8 @@ export class Store {
       e.incidentId ?? null,
       e.actor,
       e.action,
-      JSON.stringify(e.detail ?? {}),
+      // The trail is append-only, so a secret written once could never be removed: mask before writing.
+      JSON.stringify(redactDeep(e.detail ?? {})),
     ]);
   }
 

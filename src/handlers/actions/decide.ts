@@ -10,6 +10,7 @@ const ACTION_OF: Record<string, ButtonAction> = {
   [ACTIONS.cancel]: 'cancel',
   [ACTIONS.retry]: 'retry',
   [ACTIONS.abort]: 'abort',
+  [ACTIONS.skip]: 'skip',
 };
 
 /** Button values are `R-N` or, for retry, `R-N|stepIndex`; anything else is refused. */
