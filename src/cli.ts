@@ -2,20 +2,25 @@ import { userInfo } from 'node:os';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { runConsole } from './bot/console.js';
+import { ConsoleIncidentNotifier } from './bot/consoleIncidents.js';
 import { ConsoleNotifier } from './bot/consoleNotifier.js';
+import { incidentRoutes, slackIncidents } from './bot/incidentWiring.js';
 import { startHttp } from './bot/http.js';
 import { createSlackEdge } from './bot/slackApp.js';
 import { createWebClient } from './bot/slackClient.js';
 import { SlackNotifier } from './bot/slackNotifier.js';
 import { loadConfig, type Config } from './config/index.js';
 import { AppError, coerceError } from './errors.js';
+import { incidentThreadLookup } from './incidents/thread.js';
 import { createLogger, type Logger } from './log.js';
 import { parseCommand } from './rollback/command.js';
 import { createExec } from './rollback/exec.js';
 import { planProcedure } from './rollback/procedures/index.js';
 import { createRuntime, type Runtime } from './runtime.js';
+import { parseAuditArgs, writeAuditJsonLines } from './store/auditExport.js';
+import { Store } from './store/store.js';
 
-const ROLES = ['bot', 'worker', 'all', 'console', 'plan'] as const;
+const ROLES = ['bot', 'worker', 'all', 'console', 'plan', 'audit'] as const;
 type Role = (typeof ROLES)[number];
 
 const USAGE = `usage: ml-rollback [bot | worker | all | console | plan COMMAND…]
@@ -23,7 +28,8 @@ const USAGE = `usage: ml-rollback [bot | worker | all | console | plan COMMAND�
   worker   runs approved procedures (run more for more capacity; one rollback at a time)
   all      bot + worker (default when Slack credentials are set)
   console  the same commands in this terminal, no Slack (default without credentials)
-  plan     print the plan of one command and exit (break-glass when Slack is down)`;
+  plan     print the plan of one command and exit (break-glass when Slack is down)
+  audit    print the audit trail as JSON lines: audit [--since ISO_TIMESTAMP] [--request R-N]`;
 
 /** The whole program: roles by command (DESIGN §5). `env` is read once, here, through loadConfig. */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -42,6 +48,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const role: Role = first ? (ROLES as readonly string[]).includes(first) ? (first as Role) : invalidRole(first) : cfg.slack.mode === 'none' ? 'console' : 'all';
   const log = createLogger({ level: role === 'console' || role === 'plan' ? (env.LOG_LEVEL ?? 'warn') : cfg.logLevel });
   if (role === 'plan') return planOnly(cfg, log, rest.join(' '));
+  if (role === 'audit') return auditOnly(cfg, log, rest);
   if (role === 'console') return consoleMode(cfg, log, env);
   if (cfg.slack.mode === 'none') {
     log.fatal('SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode) is required for the bot; use `console` without Slack');
@@ -57,8 +64,9 @@ function invalidRole(word: string): never {
 async function slackMode(cfg: Config, log: Logger, role: Role): Promise<number> {
   const client = createWebClient(cfg.slack.botToken!, cfg.slack.apiUrl);
   const rt = await createRuntime(cfg, log, {
-    notifier: (store) => new SlackNotifier(client, store, log, cfg.progressIntervalMs),
+    notifier: (store) => new SlackNotifier(client, store, log, cfg.progressIntervalMs, incidentThreadLookup(store)),
     runWorker: role === 'worker' || role === 'all',
+    incidents: slackIncidents(client, log, role === 'worker' || role === 'all'),
     groups: async (id) => {
       const res = await client.usergroups.users.list({ usergroup: id });
       return res.users ?? [];
@@ -67,13 +75,14 @@ async function slackMode(cfg: Config, log: Logger, role: Role): Promise<number> 
   let closeHttp: (() => Promise<void>) | undefined;
   let edge: ReturnType<typeof createSlackEdge> | undefined;
   if (role === 'bot' || role === 'all') {
-    edge = createSlackEdge(cfg.slack, { service: rt.service, log }, log);
+    edge = createSlackEdge(cfg.slack, { service: rt.service, log, incidents: rt.incidents }, log);
     const http = await startHttp({
       port: cfg.port,
       log,
       metrics: rt.metrics,
       ...(edge.requestListener ? { slack: edge.requestListener } : {}),
       ready: () => rt.ready(),
+      routes: incidentRoutes(rt, cfg.alertWebhookToken, log),
     });
     closeHttp = http.close;
     await edge.start();
@@ -93,7 +102,7 @@ async function consoleMode(cfg: Config, log: Logger, env: NodeJS.ProcessEnv): Pr
   const notifier = new ConsoleNotifier(process.stdout);
   let rt: Runtime;
   try {
-    rt = await createRuntime(cfg, log, { notifier: () => notifier, runWorker: true, cancelPollMs: 300 });
+    rt = await createRuntime(cfg, log, { notifier: () => notifier, runWorker: true, cancelPollMs: 300, incidents: { notifier: () => new ConsoleIncidentNotifier(process.stdout) } });
   } catch (err) {
     process.stderr.write(`ml-rollback: cannot start: ${coerceError(err).message}\nIs PostgreSQL running at DATABASE_URL/STATE_DATABASE_URL? (\`npm run sandbox\` sets one up)\n`);
     return 1;
@@ -140,6 +149,23 @@ async function planOnly(cfg: Config, log: Logger, text: string): Promise<number>
   } finally {
     await db.end();
     redis.disconnect();
+  }
+}
+
+async function auditOnly(cfg: Config, log: Logger, args: string[]): Promise<number> {
+  let filter;
+  try {
+    filter = parseAuditArgs(args);
+  } catch (err) {
+    process.stderr.write(`${coerceError(err).message}\n`);
+    return 2;
+  }
+  const store = await Store.open(cfg.stateDatabaseUrl, cfg.stateSchema, log);
+  try {
+    await writeAuditJsonLines(store, filter, process.stdout);
+    return 0;
+  } finally {
+    await store.close();
   }
 }
 

@@ -3,9 +3,16 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { Config } from './config/index.js';
 import { coerceError } from './errors.js';
+import { AlertIntake } from './incidents/alertIntake.js';
+import { HealthMonitor } from './incidents/healthMonitor.js';
+import { withIncidents } from './incidents/linkNotifier.js';
+import { silentIncidentNotifier, type IncidentNotifier } from './incidents/notifier.js';
+import { IncidentService } from './incidents/service.js';
+import { HealthMonitorJob } from './jobs/healthMonitor.js';
 import { JobQueue } from './jobs/queue.js';
+import { ReminderQueue, ReminderWorker } from './jobs/reminders.js';
 import { Maintenance } from './jobs/maintenance.js';
-import { RollbackWorker } from './jobs/worker.js';
+import { RollbackWorker, type WorkerOptions } from './jobs/worker.js';
 import type { Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import type { Notifier } from './requests/notifier.js';
@@ -20,6 +27,8 @@ export interface Runtime {
   readonly deps: Deps;
   readonly queue: JobQueue;
   readonly service: RequestService;
+  readonly incidents: IncidentService;
+  readonly alerts: AlertIntake;
   readonly metrics: Metrics;
   readonly worker?: RollbackWorker;
   readonly maintenance?: Maintenance;
@@ -33,6 +42,10 @@ export interface RuntimeOptions {
   readonly groups?: GroupResolver;
   readonly maintenanceIntervalMs?: number;
   readonly cancelPollMs?: number;
+  /** Queue-lock and shutdown timings of the worker (tests shorten them). */
+  readonly worker?: Pick<WorkerOptions, 'lockDurationMs' | 'stalledIntervalMs' | 'shutdownGraceMs' | 'lockWaitMs' | 'lockPollMs'>;
+  /** How incidents reach people (default: nobody); `monitor` runs the ML-Analyze health monitor job. */
+  readonly incidents?: { readonly notifier?: (store: Store) => IncidentNotifier; readonly monitor?: boolean; readonly now?: () => Date };
 }
 
 /** Builds the Slack-free core: state store, target clients, queue, service, and optionally a worker. */
@@ -52,22 +65,43 @@ export async function createRuntime(cfg: Config, log: Logger, o: RuntimeOptions)
     fetch: globalThis.fetch,
     now: () => new Date(),
     log,
+    backups: () => store.backups(),
   };
   const queue = new JobQueue(cfg.redisUrl, cfg.queuePrefix, log);
-  const notifier = o.notifier(store);
   const policy = new Policy(cfg.file, o.groups);
+  const reminders = new ReminderQueue(cfg.redisUrl, cfg.queuePrefix, log, o.incidents?.now);
+  const incidents = new IncidentService({
+    store, reminders, config: cfg.file, log,
+    notifier: o.incidents?.notifier?.(store) ?? silentIncidentNotifier,
+    channelAllowed: (actor) => policy.channelAllowed(actor),
+    ...(o.incidents?.now ? { now: o.incidents.now } : {}),
+  });
+  const alerts = new AlertIntake(incidents, cfg.file, log);
+  const notifier = withIncidents(o.notifier(store), async (incidentId) => incidents.refresh(incidentId), log);
   const metrics = new Metrics();
-  const service = new RequestService({ store, deps, queue, notifier, policy, log, parse: cfg.file.data.timeZone !== 'UTC' ? { timeZone: cfg.file.data.timeZone } : {} });
+  const service = new RequestService({
+    store, deps, queue, notifier, policy, log, parse: cfg.file.data.timeZone !== 'UTC' ? { timeZone: cfg.file.data.timeZone } : {},
+    incidents: (cmd, actor) => incidents.command(cmd, actor),
+    openIncident: () => incidents.openIncident(),
+  });
+  let reminderWorker: ReminderWorker | undefined;
+  let monitorJob: HealthMonitorJob | undefined;
   let worker: RollbackWorker | undefined;
   let maintenance: Maintenance | undefined;
   if (o.runWorker) {
     worker = new RollbackWorker({
       store, deps, notifier, log, redisUrl: cfg.redisUrl, prefix: cfg.queuePrefix, stateDatabaseUrl: cfg.stateDatabaseUrl,
       ...(o.cancelPollMs !== undefined ? { cancelPollMs: o.cancelPollMs } : {}),
+      ...o.worker,
     });
     worker.start();
     maintenance = new Maintenance({ store, queue, notifier, log, ...(o.maintenanceIntervalMs !== undefined ? { intervalMs: o.maintenanceIntervalMs } : {}) });
     maintenance.start();
+    reminderWorker = new ReminderWorker({ redisUrl: cfg.redisUrl, prefix: cfg.queuePrefix, log, handle: (id, jobId) => incidents.remind(id, jobId) });
+    if (o.incidents?.monitor) {
+      const monitor = new HealthMonitor({ incidents, fetch: deps.fetch, url: cfg.serviceUrls.mlAnalyze, log });
+      monitorJob = await HealthMonitorJob.start({ redisUrl: cfg.redisUrl, prefix: cfg.queuePrefix, intervalMs: cfg.file.incidents.monitor.intervalMs, monitor, log });
+    }
   }
   const check = async (fn: () => Promise<unknown>) => {
     try {
@@ -78,7 +112,7 @@ export async function createRuntime(cfg: Config, log: Logger, o: RuntimeOptions)
     }
   };
   return {
-    store, deps, queue, service, metrics,
+    store, deps, queue, service, incidents, alerts, metrics,
     ...(worker ? { worker } : {}),
     ...(maintenance ? { maintenance } : {}),
     ready: async () => ({
@@ -89,6 +123,9 @@ export async function createRuntime(cfg: Config, log: Logger, o: RuntimeOptions)
       log.info({ host: hostname() }, 'shutting down: no new jobs; letting the running step finish');
       const steps: Array<[string, () => Promise<unknown>]> = [
         ['maintenance', async () => maintenance?.stop()],
+        ['health monitor', async () => monitorJob?.close()],
+        ['reminders', async () => reminderWorker?.close()],
+        ['reminder queue', () => reminders.close()],
         ['worker', async () => worker?.close()],
         ['queue', () => queue.close()],
         ['target redis', async () => redis.quit()],

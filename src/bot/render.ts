@@ -11,6 +11,8 @@ export const ACTIONS = {
   cancel: 'rollback_cancel',
   retry: 'rollback_retry',
   abort: 'rollback_abort',
+  skip: 'rollback_skip',
+  replan: 'rollback_replan',
 } as const;
 
 const SECTION_MAX = 2900;
@@ -41,7 +43,8 @@ function button(text: string, actionId: string, value: string, style?: 'primary'
       ? {
           confirm: {
             title: { type: 'plain_text' as const, text: 'Are you sure?' },
-            text: { type: 'mrkdwn' as const, text: confirm },
+            // Slack refuses a confirm dialog over 300 characters (a long plan title could get there).
+            text: { type: 'mrkdwn' as const, text: confirm.length > 300 ? `${confirm.slice(0, 299)}…` : confirm },
             confirm: { type: 'plain_text' as const, text },
             deny: { type: 'plain_text' as const, text: 'Back' },
           },
@@ -92,6 +95,8 @@ export function planBlocks(req: RequestRow, note?: string): KnownBlock[] {
         button('Cancel', ACTIONS.cancel, id),
       ],
     });
+  } else if (req.state === 'expired') {
+    blocks.push({ type: 'actions', block_id: `replan:${id}`, elements: [button('Plan again', ACTIONS.replan, id, 'primary')] });
   } else if (req.state === 'approved' || req.state === 'running') {
     blocks.push({ type: 'actions', block_id: `running:${id}`, elements: [button('Cancel', ACTIONS.cancel, id, 'danger', 'Stop after ending the running step? Steps after it will not run.')] });
   }
@@ -113,11 +118,13 @@ export function decisionText(req: RequestRow, e: DecisionEvent): string {
     case 'cancel-requested':
       return `🛑 ${who(e.by)} asked to stop ${req.id}: ending the running step`;
     case 'expired':
-      return `⌛ ${req.id} expired without approval; nothing ran. Request it again for a fresh plan.`;
+      return `⌛ ${req.id} expired without approval; nothing ran. Press *Plan again* for a fresh plan.`;
     case 'retry':
       return `🔁 ${who(e.by)} retried ${req.id} from step ${e.fromStep + 1}`;
     case 'aborted':
       return `⏹️ ${who(e.by)} aborted ${req.id}; nothing more will run`;
+    case 'skipped':
+      return `⏭️ ${who(e.by)} skipped step ${e.step + 1} of ${req.id}; resuming from step ${e.step + 2}`;
   }
 }
 
@@ -151,6 +158,9 @@ export function outcomeBlocks(req: RequestRow, steps: ReadonlyMap<number, StepRu
       block_id: `recover:${id}:${req.runNo}`,
       elements: [
         button(`Retry from step ${from + 1}`, ACTIONS.retry, `${id}|${from}`, 'primary'),
+        ...(failedStep !== undefined && failedStep < req.plan.steps.length
+          ? [button(`Skip step ${from + 1}`, ACTIONS.skip, `${id}|${from}`, undefined, `Mark step ${from + 1} as not needed and continue from step ${from + 2}? Check its work by hand first.`)]
+          : []),
         button('Abort', ACTIONS.abort, id, 'danger'),
       ],
     });

@@ -1,4 +1,5 @@
-import { App, HTTPReceiver, SocketModeReceiver, type Receiver } from '@slack/bolt';
+import { App, HTTPReceiver, SocketModeReceiver, type Authorize, type Receiver } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
 import type { RequestListener } from 'node:http';
 import type { EnvConfig } from '../config/index.js';
 import { AppError, ErrorCode } from '../errors.js';
@@ -6,6 +7,7 @@ import { registerHandlers } from '../handlers/index.js';
 import type { HandlerContext } from '../handlers/context.js';
 import type { Logger } from '../log.js';
 import { boltLogger } from './boltLogger.js';
+import { createWebClient } from './slackClient.js';
 
 export interface SlackEdge {
   readonly app: App;
@@ -33,7 +35,7 @@ export function createSlackEdge(slack: EnvConfig['slack'], ctx: HandlerContext, 
     receiver = http;
     requestListener = http.requestListener;
   }
-  const app = new App({ token: slack.botToken, receiver, logger, clientOptions, tokenVerificationEnabled: false, ignoreSelf: false });
+  const app = new App({ authorize: cachedAuthorize(slack.botToken, createWebClient(slack.botToken, slack.apiUrl)), receiver, logger, clientOptions, ignoreSelf: false });
   app.error(async (err) => {
     log.error({ err: err.message, code: (err as { code?: string }).code }, 'slack listener error');
   });
@@ -47,5 +49,23 @@ export function createSlackEdge(slack: EnvConfig['slack'], ctx: HandlerContext, 
     stop: async () => {
       if (slack.mode === 'socket') await app.stop();
     },
+  };
+}
+
+/**
+ * Bolt given a bare `token` with token verification off calls auth.test before *every* listener,
+ * so each ack waited on a Web API round trip. The bot's identity does not change: ask once, on the
+ * first request, and ask again only if that failed.
+ */
+function cachedAuthorize(botToken: string, client: WebClient): Authorize<boolean> {
+  let identity: Promise<{ botId?: string; botUserId?: string }> | undefined;
+  return async () => {
+    identity ??= client.auth.test().then((r) => ({ ...(r.bot_id ? { botId: r.bot_id } : {}), ...(r.user_id ? { botUserId: r.user_id } : {}) }));
+    try {
+      return { botToken, ...(await identity) };
+    } catch (err) {
+      identity = undefined;
+      throw err;
+    }
   };
 }

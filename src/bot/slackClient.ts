@@ -21,22 +21,34 @@ export class RateLimited extends Error {
   }
 }
 
-/** One call; a 429 becomes RateLimited with its Retry-After. */
-export async function call<T extends WebAPICallResult>(fn: () => Promise<T>): Promise<T> {
+/**
+ * Slack limits each method across the workspace, and one process serves one workspace: once a call
+ * of a method is answered 429, every other call of that method waits out the same Retry-After.
+ */
+const limitedUntil = new Map<string, number>();
+
+/** One call; a 429 (or a method still inside its Retry-After) becomes RateLimited with the wait. */
+export async function call<T extends WebAPICallResult>(fn: () => Promise<T>, method?: string): Promise<T> {
+  const wait = method ? (limitedUntil.get(method) ?? 0) - Date.now() : 0;
+  if (wait > 0) throw new RateLimited(wait);
   try {
     return await fn();
   } catch (err) {
     const e = err as { code?: string; retryAfter?: number };
-    if (e.code === WebErrorCode.RateLimitedError) throw new RateLimited(Math.max(1, e.retryAfter ?? 1) * 1000);
+    if (e.code === WebErrorCode.RateLimitedError) {
+      const ms = Math.max(1, e.retryAfter ?? 1) * 1000;
+      if (method) limitedUntil.set(method, Math.max(limitedUntil.get(method) ?? 0, Date.now() + ms));
+      throw new RateLimited(ms);
+    }
     throw err;
   }
 }
 
 /** For messages that must arrive (final states): waits out 429s, a bounded number of times. */
-export async function deliver<T extends WebAPICallResult>(fn: () => Promise<T>, log: Logger, what: string, attempts = 6): Promise<T | undefined> {
+export async function deliver<T extends WebAPICallResult>(fn: () => Promise<T>, log: Logger, what: string, method?: string, attempts = 6): Promise<T | undefined> {
   for (let i = 0; i < attempts; i++) {
     try {
-      return await call(fn);
+      return await call(fn, method);
     } catch (err) {
       if (err instanceof RateLimited) {
         log.warn({ what, retryAfterMs: err.retryAfterMs }, 'Slack rate limit; waiting Retry-After');

@@ -28,17 +28,23 @@ export class SlackNotifier implements Notifier {
     private readonly store: Store,
     private readonly log: Logger,
     private readonly intervalMs = 3000,
+    /** Where an incident is announced: a request made during it is posted in that thread. */
+    private readonly incidentThread?: (incidentId: string) => Promise<MessageRef | null>,
   ) {}
 
   async planned(req: RequestRow): Promise<MessageRef | undefined> {
+    const incident = req.incidentId && this.incidentThread ? await this.incidentThread(req.incidentId).catch(() => null) : null;
+    const channel = incident?.channelId ?? req.channelId;
     const res = await deliver(
-      () => this.client.chat.postMessage({ channel: req.channelId, text: planText(req), blocks: planBlocks(req), unfurl_links: false }),
+      () => this.client.chat.postMessage({ channel, text: planText(req), blocks: planBlocks(req), unfurl_links: false, ...(incident ? { thread_ts: incident.ts } : {}) }),
       this.log,
       'post plan',
+      'chat.postMessage',
     );
     if (!res?.ts) return undefined;
-    const ref = { channelId: res.channel ?? req.channelId, ts: res.ts };
-    if (req.state === 'approved') await this.thread({ ...req, messageTs: ref.ts, threadTs: ref.ts, channelId: ref.channelId }, '🟢 read-only: no approval needed; running now');
+    // In an incident the request's thread is the incident's: replies to a reply are not threads.
+    const ref = { channelId: res.channel ?? channel, ts: res.ts, ...(incident ? { threadTs: incident.ts } : {}) };
+    if (req.state === 'approved') await this.thread({ ...req, messageTs: ref.ts, threadTs: ref.threadTs ?? ref.ts, channelId: ref.channelId }, '🟢 read-only: no approval needed; running now');
     return ref;
   }
 
@@ -73,6 +79,7 @@ export class SlackNotifier implements Notifier {
         () => this.client.chat.postMessage({ channel: fresh.channelId, thread_ts: fresh.threadTs!, text: progressText(fresh, steps).split('\n')[0]!, blocks, reply_broadcast: fresh.state !== 'succeeded' }),
         this.log,
         'post outcome',
+        'chat.postMessage',
       );
     }
   }
@@ -109,7 +116,7 @@ export class SlackNotifier implements Notifier {
     const progressTs = req.progressTs ?? (await this.store.getRequest(req.id))?.progressTs ?? null;
     if (!progressTs) {
       const fn = () => this.client.chat.postMessage({ channel: req.channelId, thread_ts: req.threadTs!, text, blocks });
-      const res = final ? await deliver(fn, this.log, 'post progress') : await call(fn);
+      const res = final ? await deliver(fn, this.log, 'post progress', 'chat.postMessage') : await call(fn, 'chat.postMessage');
       if (res?.ts) {
         await this.store.setMessage(req.id, { progressTs: res.ts });
         req.progressTs = res.ts;
@@ -117,19 +124,19 @@ export class SlackNotifier implements Notifier {
       return;
     }
     const fn = () => this.client.chat.update({ channel: req.channelId, ts: progressTs, text, blocks });
-    if (final) await deliver(fn, this.log, 'final progress');
-    else await call(fn);
+    if (final) await deliver(fn, this.log, 'final progress', 'chat.update');
+    else await call(fn, 'chat.update');
   }
 
   private async refreshPlan(req: RequestRow): Promise<void> {
     const ts = req.messageTs ?? (await this.store.getRequest(req.id))?.messageTs;
     if (!ts) return;
-    await deliver(() => this.client.chat.update({ channel: req.channelId, ts, text: planText(req), blocks: planBlocks(req) }), this.log, 'update plan');
+    await deliver(() => this.client.chat.update({ channel: req.channelId, ts, text: planText(req), blocks: planBlocks(req) }), this.log, 'update plan', 'chat.update');
   }
 
   private async thread(req: RequestRow, text: string, broadcast = false): Promise<void> {
     const ts = req.threadTs ?? (await this.store.getRequest(req.id))?.threadTs;
     if (!ts) return;
-    await deliver(() => this.client.chat.postMessage({ channel: req.channelId, thread_ts: ts, text, reply_broadcast: broadcast }), this.log, 'thread note');
+    await deliver(() => this.client.chat.postMessage({ channel: req.channelId, thread_ts: ts, text, reply_broadcast: broadcast }), this.log, 'thread note', 'chat.postMessage');
   }
 }

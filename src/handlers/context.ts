@@ -1,3 +1,4 @@
+import type { IncidentService } from '../incidents/service.js';
 import type { Logger } from '../log.js';
 import type { RequestService } from '../requests/service.js';
 
@@ -5,4 +6,6 @@ import type { RequestService } from '../requests/service.js';
 export interface HandlerContext {
   readonly service: RequestService;
   readonly log: Logger;
+  /** Incident buttons and the Update modal; absent, they answer that incidents are not enabled. */
+  readonly incidents?: IncidentService;
 }
