@@ -1,14 +1,18 @@
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
+import { describeState } from '../requests/format.js';
 import { REQUEST_ID_RE } from '../rollback/command.js';
 import type { ButtonAction, RequestService } from '../requests/service.js';
 import type { Store } from '../store/store.js';
 import type { ConsoleNotifier } from './consoleNotifier.js';
 
-const CONSOLE_HELP = `Console commands (as in Slack, without the /ml-rollback prefix):
-  help | verify | redis clear-jobs | data clear-embeddings --supplier UUID | status [R-N] | history …
+const CONSOLE_HELP = `Console commands: everything /ml-rollback takes in Slack, without the prefix ("help" lists them),
+e.g. verify · redis clear-jobs · data clear-embeddings --supplier UUID · container --compose --tag TAG ·
+migration --pre-phase7 · full · restore BACKUP · incident declare P2 IMPACT… · status [R-N] · history
+And the buttons, typed:
   approve R-N --as NAME      approve as another person (four eyes)
-  reject R-N [--as NAME] · cancel R-N · retry R-N [--from STEP] · abort R-N
+  reject R-N [--as NAME] · cancel R-N · abort R-N · replan R-N (an expired request)
+  retry R-N [--from STEP] · skip R-N (continue after an interrupted step)
   as NAME                    act as NAME from now on
   wait R-N                   wait until R-N has finished
   quit`;
@@ -64,15 +68,18 @@ export async function runConsole(o: {
       const id = arg.toUpperCase();
       const req = await o.store.getRequest(id);
       if (req && ['approved', 'running'].includes(req.state)) await o.notifier.waitFor(id);
-      else say(req ? `${id} is ${req.state}` : `no request ${id}`);
-    } else if (word && ['approve', 'reject', 'cancel', 'retry', 'abort'].includes(word)) {
+      else say(req ? describeState(id, req.state) : `no request ${id}`);
+    } else if (word === 'replan' && arg && REQUEST_ID_RE.test(arg.toUpperCase())) {
+      const r = await o.service.replan(arg.toUpperCase(), who);
+      say(r.ok ? r.text : `✋ ${r.text}`);
+    } else if (word && ['approve', 'reject', 'cancel', 'retry', 'abort', 'skip'].includes(word)) {
       const id = arg?.toUpperCase();
       const from = rest[0] === '--from' ? Number(rest[1]) - 1 : undefined;
       if (!id || !REQUEST_ID_RE.test(id) || (from !== undefined && !Number.isInteger(from))) say(`usage: ${word} R-N${word === 'retry' ? ' [--from STEP]' : ''} [--as NAME]`);
       else {
         const r = await o.service.act(word as ButtonAction, id, who, from !== undefined ? { fromStep: from } : {});
         say(r.ok ? r.text : `✋ ${r.text}`);
-        if (r.ok && (word === 'approve' || word === 'retry')) track(id);
+        if (r.ok && (word === 'approve' || word === 'retry' || word === 'skip')) track(id);
       }
     } else {
       const r = await o.service.handle(text, { userId: who, channelId: channel, channelName: channel });

@@ -16,6 +16,22 @@ export const STATE_LABEL: Record<RequestRow['state'], string> = {
   dry_run: 'dry run (plan only)',
 };
 
+const STATE_PHRASE: Record<RequestRow['state'], string> = {
+  awaiting_approval: 'is awaiting approval',
+  approved: 'is approved and queued',
+  running: 'is running',
+  succeeded: 'has already succeeded',
+  failed: 'has failed',
+  cancelled: 'was cancelled',
+  rejected: 'was rejected',
+  expired: 'has expired',
+  interrupted: 'was interrupted and waits for a human',
+  dry_run: 'was a dry run (plan only)',
+};
+
+/** "R-4 was rejected": a request's state as a sentence, for refusals. */
+export const describeState = (id: string, state: RequestRow['state']) => `${id} ${STATE_PHRASE[state]}`;
+
 export const RISK_ICON: Record<Plan['risk'], string> = { 'read-only': '🟢', reversible: '🟡', destructive: '🔴' };
 
 export function stepIcon(run: StepRunRow | undefined): string {
@@ -69,7 +85,7 @@ export function outcomeLine(req: RequestRow): string {
     case 'interrupted':
       return `⚡ ${req.id} interrupted: ${req.error?.message ?? ''}. Choose Retry from step ${(req.error?.step ?? 0) + 1} or Abort.`;
     default:
-      return `${req.id} is ${STATE_LABEL[req.state]}`;
+      return describeState(req.id, req.state);
   }
 }
 

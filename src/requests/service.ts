@@ -7,7 +7,7 @@ import { planHash } from '../rollback/hash.js';
 import { planProcedure } from '../rollback/procedures/index.js';
 import type { Deps, Plan } from '../rollback/types.js';
 import { FINAL_STATES, type RequestRow, type Store } from '../store/store.js';
-import { outcomeLine, statusText, STATE_LABEL } from './format.js';
+import { describeState, outcomeLine, statusText, STATE_LABEL } from './format.js';
 import type { Notifier } from './notifier.js';
 import type { Actor, Policy } from './policy.js';
 
@@ -215,7 +215,7 @@ export class RequestService {
     const out = await store.tx<R>(async (c) => {
       const req = await store.lockRequest(c, id);
       if (!req) return { reply: refuse(`no request ${id}`) };
-      if (req.state !== 'awaiting_approval') return { reply: refuse(`${id} is ${STATE_LABEL[req.state]}; nothing changed`) };
+      if (req.state !== 'awaiting_approval') return { reply: refuse(`${describeState(id, req.state)}; nothing changed`) };
       if (req.expiresAt && new Date(req.expiresAt) <= this.o.deps.now()) {
         const expired = await store.transition(id, ['awaiting_approval'], 'expired', {}, c);
         await store.audit({ requestId: id, actor: 'system', action: 'expired' }, c);
@@ -266,7 +266,7 @@ export class RequestService {
       }
       return r;
     });
-    if (!rejected) return refuse(`${id} is ${STATE_LABEL[req.state]}; nothing changed`);
+    if (!rejected) return refuse(`${describeState(id, req.state)}; nothing changed`);
     await notifier.decided(rejected, { kind: 'rejected', by: userId });
     return reply(`${id} rejected`);
   }
@@ -288,14 +288,14 @@ export class RequestService {
       return reply(`${id}: stopping — the running step is being ended; steps after it will not run`);
     }
     const now = await store.getRequest(id);
-    return refuse(`${id} is ${now ? STATE_LABEL[now.state] : 'gone'}; nothing to cancel`);
+    return refuse(`${now ? describeState(id, now.state) : `${id} is gone`}; nothing to cancel`);
   }
 
   private async retry(id: string, userId: string, fromStep: number | undefined): Promise<Reply> {
     const { store, policy, notifier } = this.o;
     const req = await store.getRequest(id);
     if (!req) return refuse(`no request ${id}`);
-    if (req.state !== 'failed' && req.state !== 'interrupted') return refuse(`${id} is ${STATE_LABEL[req.state]}; only a failed or interrupted run can be retried`);
+    if (req.state !== 'failed' && req.state !== 'interrupted') return refuse(`${describeState(id, req.state)}; only a failed or interrupted run can be retried`);
     if (isAborted(req)) return refuse(`${id} was aborted; nothing more will run. Request it again for a fresh plan`);
     if (userId !== req.requester) {
       const v = await policy.mayApprove(userId, { procedure: req.procedure, requester: req.requester, risk: req.plan.risk, emergencyReason: req.emergencyReason });
@@ -319,7 +319,7 @@ export class RequestService {
     const { store, policy, notifier } = this.o;
     const req = await store.getRequest(id);
     if (!req) return refuse(`no request ${id}`);
-    if (req.state !== 'failed' && req.state !== 'interrupted') return refuse(`${id} is ${STATE_LABEL[req.state]}; only a failed or interrupted run has a step to skip`);
+    if (req.state !== 'failed' && req.state !== 'interrupted') return refuse(`${describeState(id, req.state)}; only a failed or interrupted run has a step to skip`);
     if (isAborted(req)) return refuse(`${id} was aborted; nothing more will run. Request it again for a fresh plan`);
     const step = stepIndex ?? req.error?.step;
     if (step === undefined || step !== req.error?.step) return refuse(`step ${(step ?? -1) + 1} is not the step ${id} stopped at; nothing changed`);
@@ -351,7 +351,7 @@ export class RequestService {
     const req = await store.getRequest(id);
     let out: Reply;
     if (!req) out = refuse(`no request ${id}`);
-    else if (req.state !== 'expired') out = refuse(`${id} is ${STATE_LABEL[req.state]}; only an expired request is planned again`);
+    else if (req.state !== 'expired') out = refuse(`${describeState(id, req.state)}; only an expired request is planned again`);
     else {
       await store.audit({ requestId: id, actor: userId, action: 'replan', detail: { command: req.command } });
       out = await this.handle(req.command, { userId, channelId: req.channelId, channelName: req.channelName ?? undefined });
@@ -381,7 +381,7 @@ export class RequestService {
     const out = await store.tx(async (c) => {
       const req = await store.lockRequest(c, id);
       if (!req) return refuse(`no request ${id}`);
-      if ((req.state !== 'failed' && req.state !== 'interrupted') || isAborted(req)) return refuse(`${id} is ${isAborted(req) ? 'aborted' : STATE_LABEL[req.state]}; nothing to abort`);
+      if ((req.state !== 'failed' && req.state !== 'interrupted') || isAborted(req)) return refuse(`${isAborted(req) ? `${id} was already aborted` : describeState(id, req.state)}; nothing to abort`);
       const error = { ...(req.error ?? { code: 'aborted', message: 'aborted' }), aborted: true, abortedBy: userId };
       const ended = await store.transition(id, [req.state], 'failed', { finished_at: new Date(), error }, c);
       if (!ended) return refuse(`${id} changed meanwhile; nothing changed`);

@@ -11,6 +11,8 @@ export interface ExecOptions {
   readonly input?: string;
   /** Grace between SIGTERM and SIGKILL of the process group. */
   readonly killGraceMs?: number;
+  /** Told the process group id as soon as the child exists (to end it if this process dies). */
+  readonly onSpawn?: (pgid: number) => void;
 }
 
 export interface ExecResult {
@@ -51,6 +53,7 @@ export function createExec(extraPath: readonly string[] = []): Exec {
       stripFinalNewline: true,
       ...(opts.input !== undefined ? { input: opts.input } : { stdin: 'ignore' as const }),
     });
+    if (child.pid !== undefined) opts.onSpawn?.(child.pid);
     let ended: 'timeout' | 'cancelled' | undefined;
     const killGroup = (why: 'timeout' | 'cancelled') => {
       if (ended || child.pid === undefined) return;
@@ -88,7 +91,7 @@ export function createExec(extraPath: readonly string[] = []): Exec {
   };
 }
 
-function signalGroup(pid: number, sig: NodeJS.Signals): void {
+export function signalGroup(pid: number, sig: NodeJS.Signals): void {
   try {
     process.kill(-pid, sig);
   } catch {

@@ -2,7 +2,10 @@ import { AppError, coerceError, ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Notifier } from '../requests/notifier.js';
 import type { RequestRow, StepRunRow, Store } from '../store/store.js';
+import { hostname } from 'node:os';
+import type { Exec } from './exec.js';
 import { EXECUTORS } from './executors/index.js';
+import { endOrphans } from './orphans.js';
 import { redact } from '../redact.js';
 import { planHash } from './hash.js';
 import { precheckStep } from './prechecks.js';
@@ -66,6 +69,8 @@ export async function runRequest(requestId: string, o: RunnerOptions): Promise<R
       return finish(o, req, 'failed', { code: ErrorCode.Precondition, message: `step ${i + 1} never succeeded; retry from step ${i + 1}`, step: i });
     }
     if (last?.state === 'running' && last.runNo === req.runNo) {
+      const ended = endOrphans(last.children ?? []);
+      if (ended.length) await store.audit({ requestId: req.id, actor: o.worker, action: 'orphans-ended', detail: { step: i + 1, children: ended } });
       await store.finishStep(last.id, 'interrupted', { summary: `worker ${last.worker} stopped during this step` });
       if (!step.idempotent) {
         const interrupted = await store.transition(req.id, ['running'], 'interrupted', {
@@ -101,7 +106,7 @@ export async function runRequest(requestId: string, o: RunnerOptions): Promise<R
     await store.audit({ requestId: req.id, actor: o.worker, action: 'step-started', detail: { step: i + 1, stepId: step.id, attempt: run.attempt } });
     await notifier.progress(req, await store.latestSteps(req.id));
 
-    const result = await runStep(o, req, step, i);
+    const result = await runStep(o, req, step, i, run.id);
     if (result.ok) {
       const r = result.value;
       const state = r.failed ? 'failed' : 'succeeded';
@@ -140,7 +145,7 @@ export async function runRequest(requestId: string, o: RunnerOptions): Promise<R
   return finish(o, req, 'succeeded', null);
 }
 
-async function runStep(o: RunnerOptions, req: RequestRow, step: StepSpec, index: number): Promise<{ ok: true; value: StepResult } | { ok: false; error: AppError }> {
+async function runStep(o: RunnerOptions, req: RequestRow, step: StepSpec, index: number, stepRunId: number): Promise<{ ok: true; value: StepResult } | { ok: false; error: AppError }> {
   const executor = EXECUTORS[step.kind];
   if (!executor) return { ok: false, error: new AppError(ErrorCode.Internal, `no executor for step kind ${step.kind}`) };
   const controller = new AbortController();
@@ -158,8 +163,18 @@ async function runStep(o: RunnerOptions, req: RequestRow, step: StepSpec, index:
   }, o.cancelPollMs ?? 500);
   const log = o.log.child({ requestId: req.id, step: step.id });
   try {
+    const host = hostname();
+    const exec: Exec = (argv, opts) =>
+      o.deps.exec(argv, {
+        ...opts,
+        onSpawn: (pgid) => {
+          opts.onSpawn?.(pgid);
+          void o.store.recordChild(stepRunId, { host, pgid, file: argv[0] ?? '' }).catch(() => undefined);
+        },
+      });
     const value = await executor(step.params, {
       ...o.deps,
+      exec,
       log,
       requestId: req.id,
       signal: controller.signal,

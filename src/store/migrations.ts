@@ -176,4 +176,11 @@ BEGIN
 END $$;
 `,
   },
+  {
+    version: 4,
+    name: 'step runs remember their child process groups',
+    // A worker killed mid-step leaves its children running (they lead their own process groups);
+    // the next worker on that host ends them before it decides what to do with the step.
+    sql: `ALTER TABLE {{schema}}.step_runs ADD COLUMN children jsonb NOT NULL DEFAULT '[]';`,
+  },
 ];

@@ -65,6 +65,14 @@ export interface StepRunRow {
   summary: string | null;
   outputTail: string | null;
   result: StepResult | null;
+  children?: ChildRecord[];
+}
+
+/** A child process group started by a step, on a host. */
+export interface ChildRecord {
+  host: string;
+  pgid: number;
+  file: string;
 }
 
 export interface AuditRow {
@@ -300,6 +308,10 @@ export class Store {
       [stepRunId, state, r.summary, r.exitCode ?? null, r.rows ?? null, r.keys ?? null, r.outputTail ?? null, r.result ? JSON.stringify(r.result) : null],
     );
     return rowTo<StepRunRow>(res.rows[0]);
+  }
+
+  async recordChild(stepRunId: number, child: ChildRecord): Promise<void> {
+    await this.pool.query(`UPDATE ${this.t('step_runs')} SET children = children || $2::jsonb WHERE id = $1`, [stepRunId, JSON.stringify([child])]);
   }
 
   /** The latest attempt of every step of a request, by step index. */

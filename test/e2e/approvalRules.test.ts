@@ -66,7 +66,7 @@ describe('approval rules', () => {
 
     // A click on the finished request changes nothing.
     const late = await clickAs(bot, ACTIONS.approve, 'R-1', APPROVER);
-    expect((await late.reply()).text).toBe('R-1 is rejected; nothing changed');
+    expect((await late.reply()).text).toBe('R-1 was rejected; nothing changed');
     expect((await bot.runtime.store.getRequest('R-1'))?.state).toBe('rejected');
     await assertNothingRan();
   });
@@ -81,7 +81,7 @@ describe('approval rules', () => {
     expect(hasButtons(bot.slack.message(String(plan.response.channel), ts)!.blocks)).toBe(false);
 
     const approve = await clickAs(bot, ACTIONS.approve, 'R-1', APPROVER);
-    expect((await approve.reply()).text).toBe('R-1 is cancelled; nothing changed');
+    expect((await approve.reply()).text).toBe('R-1 was cancelled; nothing changed');
     const audit = await auditActions(bot, 'R-1');
     expect(audit.slice(0, 2)).toEqual(['requested', 'cancelled']);
     expect(audit).not.toContain('approved');

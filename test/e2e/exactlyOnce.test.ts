@@ -56,7 +56,7 @@ describe('Approve clicked many times runs the plan exactly once', () => {
 
     // A click on the finished request: nothing changes, nothing runs again.
     const late = await clickAs(bot, ACTIONS.approve, 'R-1', APPROVER_2);
-    expect((await late.reply()).text).toBe('R-1 is succeeded; nothing changed');
+    expect((await late.reply()).text).toBe('R-1 has already succeeded; nothing changed');
     expect(await stepRuns(bot, 'R-1')).toHaveLength(3);
     expect(await allJobs(bot)).toHaveLength(1);
   });

@@ -39,7 +39,7 @@ describe('clicks over signed HTTP: double, triple and concurrent approvals run o
 
     // A stale button on a finished request says so and changes nothing.
     await bot.click('rollback_cancel', 'R-1', APPROVER);
-    const stale = await bot.slack.waitFor((c) => c.method === 'response_url' && /R-1 is succeeded; nothing to cancel/.test(String(c.body.text)));
+    const stale = await bot.slack.waitFor((c) => c.method === 'response_url' && /R-1 has already succeeded; nothing to cancel/.test(String(c.body.text)));
     expect(stale).toBeDefined();
     await bot.click('rollback_retry', 'R-1|0', APPROVER);
     await bot.slack.waitFor((c) => c.method === 'response_url' && /only a failed or interrupted run can be retried/.test(String(c.body.text)));

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../src/runtime.js';
@@ -150,6 +151,23 @@ describe('exactly once through crashes, competition and shutdown (real worker pr
     expect(lost).toBe(0);
     for (const c of alive.splice(0)) expect((await kill(c, 'SIGTERM')).code).toBe(0);
   }, 150_000);
+
+  it('SIGKILL during a child process: the next worker ends the orphaned process group before deciding on the step', async () => {
+    const marker = `7${Math.floor(Math.random() * 1e6)}.5`;
+    const sleeps = () => execFileSync('ps', ['-eo', 'pid,pgid,args'], { encoding: 'utf8' }).split('\n').filter((l) => /^\s*\d+\s+\d+\s+sleep /.test(l) && l.includes(`sleep ${marker}`));
+    const shell = { id: 'long-shell', kind: 'test-shell', title: 'A shell and its child', risk: 'reversible' as const, idempotent: false, timeoutMs: 600_000, params: { script: `sleep ${marker} & sleep ${marker}` }, shows: ['sh -c …'] };
+    const req = await approved(testPlan([shell, effectStep(1)]));
+    const w = await spawn();
+    await until(async () => sleeps().length === 2 && ((await rt.store.latestSteps(req.id)).get(0)?.children?.length ?? 0) > 0, 'the shell and its child, recorded');
+    await kill(w);
+    // The worker is gone; its children are not (they lead their own process group).
+    expect(sleeps()).toHaveLength(2);
+    await spawn();
+    await until(async () => (await rt.store.getRequest(req.id))?.state === 'interrupted', 'interrupted', 60_000);
+    await until(async () => sleeps().length === 0, 'orphans ended', 5_000);
+    expect((await rt.store.auditTrail({ requestId: req.id })).map((a) => a.action)).toContain('orphans-ended');
+    expect((await effectsOf(env, req.id)).size).toBe(0);
+  }, 90_000);
 
   it('two worker processes competing run one rollback at a time', async () => {
     // Both workers idle and waiting before the jobs arrive, so each takes one.

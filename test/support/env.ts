@@ -145,6 +145,8 @@ export async function createTestEnv(opts: { seedRedis?: boolean } = {}): Promise
   const database = await createTestDatabase();
   const lease = await leaseRedisDb();
   const db = new pg.Pool({ connectionString: database.url, max: 4 });
+  // Dropping the database at cleanup ends idle sessions; that is expected, not a test failure.
+  db.on('error', () => undefined);
   const redis = new Redis(lease.url);
   if (opts.seedRedis !== false) await seedTargetRedis(redis);
   const queuePrefix = `mlrbq-${randomBytes(5).toString('hex')}`;
