@@ -1,4 +1,5 @@
 import type { Button, KnownBlock, ModalView, PlainTextOption } from '@slack/types';
+import { button, escape } from './blocks.js';
 import { incidentFooter, incidentSummary, templateFields } from '../incidents/format.js';
 import type { IncidentView, TimelineNote } from '../incidents/notifier.js';
 import { SUGGESTED, STATUS_LABEL, type Incident, type IncidentStatus } from '../incidents/types.js';
@@ -18,21 +19,8 @@ export const MODAL_BLOCKS = { status: 'status', impact: 'impact', eta: 'eta', ac
 const ICON: Record<IncidentStatus, string> = { investigating: '🔴', identified: '🟠', resolved: '✅' };
 const SECTION_MAX = 2900;
 
-const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const clip = (s: string, max: number) => (s.length <= max ? s : `${s.slice(0, max - 1)}…`);
 
-function button(text: string, actionId: string, value: string, style?: 'primary' | 'danger', confirm?: string): Button {
-  return {
-    type: 'button',
-    text: { type: 'plain_text', text },
-    action_id: actionId,
-    value,
-    ...(style ? { style } : {}),
-    ...(confirm
-      ? { confirm: { title: { type: 'plain_text' as const, text: 'Are you sure?' }, text: { type: 'mrkdwn' as const, text: confirm }, confirm: { type: 'plain_text' as const, text }, deny: { type: 'plain_text' as const, text: 'Back' } } }
-      : {}),
-  };
-}
 
 /** The suggested procedures; the value names the incident and the procedure (`INC-3|container`). */
 export function suggestionButtons(incidentId: string): Button[] {

@@ -1,4 +1,5 @@
-import type { Button, KnownBlock } from '@slack/types';
+import type { KnownBlock } from '@slack/types';
+import { button, escape } from './blocks.js';
 import { checkLine, checksOf, outcomeLine, RISK_ICON, STATE_LABEL, stepLine } from '../requests/format.js';
 import type { DecisionEvent } from '../requests/notifier.js';
 import type { RequestRow, StepRunRow } from '../store/store.js';
@@ -28,30 +29,9 @@ export function fit(text: string, requestId: string, max = SECTION_MAX): string 
 export const who = (id: string) => (/^[UW][A-Z0-9]{2,}$/.test(id) ? `<@${id}>` : id);
 export const mentionIds = (text: string) => text.replace(/\b([UW][A-Z0-9]{8,})\b/g, '<@$1>');
 
-const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const section = (text: string, id: string): KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text: fit(text, id) } });
 const context = (text: string, id: string): KnownBlock => ({ type: 'context', elements: [{ type: 'mrkdwn', text: fit(text, id, 2000) }] });
 
-function button(text: string, actionId: string, value: string, style?: 'primary' | 'danger', confirm?: string): Button {
-  return {
-    type: 'button',
-    text: { type: 'plain_text', text },
-    action_id: actionId,
-    value,
-    ...(style ? { style } : {}),
-    ...(confirm
-      ? {
-          confirm: {
-            title: { type: 'plain_text' as const, text: 'Are you sure?' },
-            // Slack refuses a confirm dialog over 300 characters (a long plan title could get there).
-            text: { type: 'mrkdwn' as const, text: confirm.length > 300 ? `${confirm.slice(0, 299)}…` : confirm },
-            confirm: { type: 'plain_text' as const, text },
-            deny: { type: 'plain_text' as const, text: 'Back' },
-          },
-        }
-      : {}),
-  };
-}
 
 export function planText(req: RequestRow): string {
   return `${req.id} ${req.plan.title} — ${STATE_LABEL[req.state]} (requested by ${req.requester})`;
@@ -135,11 +115,9 @@ export function progressText(req: RequestRow, steps: ReadonlyMap<number, StepRun
 }
 
 export function progressBlocks(req: RequestRow, steps: ReadonlyMap<number, StepRunRow>, line?: string): KnownBlock[] {
-  return [section(escapeKeep(progressText(req, steps, line)), req.id)];
+  return [section(escape(progressText(req, steps, line)), req.id)];
 }
 
-/** Summaries are our own text but may quote command output: escape, keep our formatting. */
-const escapeKeep = (s: string) => s;
 
 export function outcomeBlocks(req: RequestRow, steps: ReadonlyMap<number, StepRunRow>): KnownBlock[] {
   const id = req.id;

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { withTransaction } from '../db.js';
 import { AppError, ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Plan, StepResult } from '../rollback/types.js';
@@ -144,19 +145,9 @@ export class Store {
   }
 
   async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    const c = await this.pool.connect();
-    try {
-      await c.query('BEGIN');
-      const out = await fn(c);
-      await c.query('COMMIT');
-      return out;
-    } catch (err) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      c.release();
-    }
+    return withTransaction(this.pool, fn);
   }
+
 
   async close(): Promise<void> {
     await this.pool.end();

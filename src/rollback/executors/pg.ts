@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { withTransaction } from '../../db.js';
 import { AppError, ErrorCode } from '../../errors.js';
 import { pgEnv } from '../pgenv.js';
 import { bindParams, selection } from '../selections.js';
@@ -27,14 +28,10 @@ export const pgBackupRows: Executor = async (params, ctx) => {
   const sel = selection(params.selection);
   const backupTable = backupTableName(ctx.requestId, sel.table);
   const qualified = `${BACKUP_SCHEMA}.${backupTable}`;
-  const c = await ctx.db.connect();
-  let rows: number;
-  try {
-    await c.query('BEGIN');
+  const rows = await withTransaction(ctx.db, async (c) => {
     await c.query(`CREATE SCHEMA IF NOT EXISTS ${BACKUP_SCHEMA}`);
     await c.query(`DROP TABLE IF EXISTS ${qualified}`);
     const res = await c.query(`CREATE TABLE ${qualified} AS SELECT * FROM ${sel.table} WHERE ${sel.where}`, bindParams(sel, params));
-    rows = res.rowCount ?? 0;
     // A copy must not depend on an extension (pgvector's `vector`): it would block dropping the
     // extension, or be dropped with it. Stored as real[], which casts back to vector on restore.
     const { rows: extCols } = await c.query<{ col: string }>(
@@ -44,13 +41,8 @@ export const pgBackupRows: Executor = async (params, ctx) => {
       [qualified],
     );
     for (const { col } of extCols) await c.query(`ALTER TABLE ${qualified} ALTER COLUMN "${col.replace(/"/g, '""')}" TYPE real[] USING "${col.replace(/"/g, '""')}"::real[]`);
-    await c.query('COMMIT');
-  } catch (err) {
-    await c.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    c.release();
-  }
+    return res.rowCount ?? 0;
+  });
   const dir = path.resolve(ctx.config.backups.directory);
   await mkdir(dir, { recursive: true });
   const id = `${ctx.requestId}-${sel.table}`;
@@ -135,20 +127,12 @@ export const pgTruncate: Executor = async (params, ctx) => {
 type Q = (sql: string, values: unknown[]) => Promise<{ rowCount: number | null; rows: unknown[] }>;
 
 export async function shortTransaction<T>(ctx: StepContext, fn: (q: Q) => Promise<T>, onDuration: (ms: number) => void): Promise<T> {
-  const c = await ctx.db.connect();
   const started = performance.now();
-  try {
-    await c.query('BEGIN');
+  const out = await withTransaction(ctx.db, async (c) => {
     await c.query(`SET LOCAL lock_timeout = ${Math.trunc(ctx.config.data.lockTimeoutMs)}`);
     await c.query(`SET LOCAL statement_timeout = ${Math.trunc(Math.max(ctx.config.data.lockTimeoutMs * 10, 30_000))}`);
-    const out = await fn((sql, values) => c.query(sql, values));
-    await c.query('COMMIT');
-    onDuration(Math.round(performance.now() - started));
-    return out;
-  } catch (err) {
-    await c.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    c.release();
-  }
+    return fn((sql, values) => c.query(sql, values));
+  });
+  onDuration(Math.round(performance.now() - started));
+  return out;
 }
