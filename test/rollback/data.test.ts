@@ -90,12 +90,14 @@ describe('DESIGN §1 row 9: every destructive data step is preceded by a backup 
     expect(await embeddings(h)).toEqual(before);
   });
 
-  it('clear-embeddings (TRUNCATE), then restore the pg_dump with --data-only into the emptied table: identical rows', async () => {
+  it('clear-embeddings (TRUNCATE), then the undo the plan prints (restore of the pg_dump, no --table): identical rows', async () => {
     const before = await embeddings(h);
     const r = await h.run('data clear-embeddings', {});
     expect(r.outcome).toBe('succeeded');
     expect(await count(h.env, 'SELECT 1 FROM product_embeddings')).toBe(0);
-    const restored = await h.run('restore', { backup: `${r.req.id}-product_embeddings`, table: 'product_embeddings' });
+    expect(r.plan.steps.find((s) => s.kind === 'pg-truncate')?.inverse).toContain('restore R-N-product_embeddings');
+    // pg_restore --list names the table twice (TABLE and TABLE DATA); only the first is a table.
+    const restored = await h.run('restore', { backup: `${r.req.id}-product_embeddings` });
     expect(restored.outcome, stepLines(restored.plan, restored.steps).join('\n')).toBe('succeeded');
     expect(restored.plan.preview.find((p) => p.label === 'pg_restore --list')?.value).toMatch(/TABLE DATA public product_embeddings/);
     expect(restored.plan.steps.find((s) => s.kind === 'pg-restore')?.params.dataOnly).toBe(true);

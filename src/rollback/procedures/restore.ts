@@ -106,7 +106,7 @@ export async function planRestore(deps: Deps, name: string, table: string | unde
     });
   } else {
     const list = await runTool(deps, ['pg_restore', '--list', src.file], { env: pgEnv(deps.databaseUrl), timeoutMs: 30_000 }, 'pg_restore --list');
-    const inDump = [...list.stdout.matchAll(/^\d+; \d+ \d+ TABLE (\S+) (\S+) /gm)].map((m) => ({ schema: m[1]!, table: m[2]! }));
+    const inDump = [...list.stdout.matchAll(/^\d+; \d+ \d+ TABLE (?!DATA )(\S+) (\S+) /gm)].map((m) => ({ schema: m[1]!, table: m[2]! }));
     if (!inDump.length) throw new AppError(ErrorCode.Precondition, `${path.basename(src.file)} holds no table`);
     const targets = table ? inDump.filter((t) => t.table === table) : inDump;
     if (!targets.length) throw new AppError(ErrorCode.BadInput, `${path.basename(src.file)} has no table ${table} (it has ${inDump.map((t) => t.table).join(', ')})`);
