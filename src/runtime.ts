@@ -15,6 +15,7 @@ import { Maintenance } from './jobs/maintenance.js';
 import { RollbackWorker, type WorkerOptions } from './jobs/worker.js';
 import type { Logger } from './log.js';
 import { Metrics } from './metrics.js';
+import { reachPostgres, reachRedis } from './preflight.js';
 import type { Notifier } from './requests/notifier.js';
 import { Policy, type GroupResolver } from './requests/policy.js';
 import { RequestService } from './requests/service.js';
@@ -50,8 +51,24 @@ export interface RuntimeOptions {
 
 /** Builds the Slack-free core: state store, target clients, queue, service, and optionally a worker. */
 export async function createRuntime(cfg: Config, log: Logger, o: RuntimeOptions): Promise<Runtime> {
+  // The bot's own state and queue are required; the systems it repairs may well be down.
+  await reachPostgres(cfg.stateDatabaseUrl, cfg.stateDatabaseUrl === cfg.databaseUrl ? 'DATABASE_URL' : 'STATE_DATABASE_URL');
+  await reachRedis(cfg.redisUrl, 'REDIS_URL');
+  if (cfg.stateDatabaseUrl !== cfg.databaseUrl) {
+    await reachPostgres(cfg.databaseUrl, 'DATABASE_URL').catch((err: unknown) => log.warn({ err: coerceError(err).message }, 'the marketbel database is unreachable; plans that read it will fail until it is back'));
+  }
+  if (cfg.targetRedisUrl !== cfg.redisUrl) {
+    await reachRedis(cfg.targetRedisUrl, 'TARGET_REDIS_URL').catch((err: unknown) => log.warn({ err: coerceError(err).message }, 'the ML-Analyze Redis is unreachable; Redis steps will fail until it is back'));
+  }
   const store = await Store.open(cfg.stateDatabaseUrl, cfg.stateSchema, log);
-  const db = new pg.Pool({ connectionString: cfg.databaseUrl, max: 5, application_name: 'ml-rollback target' });
+  // Every statement on the marketbel database gives up on a lock after lockTimeoutMs, so a locked
+  // table makes a plan or a step fail clearly instead of hanging silently; data steps set their own.
+  const db = new pg.Pool({
+    connectionString: cfg.databaseUrl,
+    max: 5,
+    application_name: 'ml-rollback target',
+    options: `-c lock_timeout=${Math.trunc(cfg.file.data.lockTimeoutMs)}`,
+  });
   db.on('error', (err) => log.error({ err: err.message }, 'marketbel pool error'));
   const redis = new Redis(cfg.targetRedisUrl, { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true });
   redis.on('error', (err) => log.warn({ err: err.message }, 'target redis error'));

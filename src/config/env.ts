@@ -2,26 +2,27 @@ import { z } from 'zod';
 import { AppError, ErrorCode } from '../errors.js';
 import { registerSecret } from '../redact.js';
 
-const url = (name: string) =>
+const url = (name: string, protocols: readonly string[] = ['http:', 'https:'], example = 'http://host:port') =>
   z.string().refine((v) => {
     try {
-      new URL(v);
-      return true;
+      return protocols.includes(new URL(v).protocol);
     } catch {
       return false;
     }
-  }, `${name} must be a URL`);
+  }, `${name} must be a ${protocols.map((p) => p.replace(':', '://')).join(' or ')} URL (e.g. ${example})`);
+const pgUrl = (name: string) => url(name, ['postgres:', 'postgresql:'], 'postgresql://user@host:5432/db');
+const redisUrl = (name: string) => url(name, ['redis:', 'rediss:'], 'redis://host:6379/0');
 
 const EnvSchema = z.object({
   SLACK_BOT_TOKEN: z.string().startsWith('xox', 'SLACK_BOT_TOKEN must be a bot token (xoxb-…)').optional(),
   SLACK_SIGNING_SECRET: z.string().min(8, 'SLACK_SIGNING_SECRET looks too short').optional(),
   SLACK_APP_TOKEN: z.string().startsWith('xapp-', 'SLACK_APP_TOKEN must be an app-level token (xapp-…)').optional(),
   SLACK_API_URL: url('SLACK_API_URL').optional(),
-  DATABASE_URL: url('DATABASE_URL').default('postgresql://postgres@127.0.0.1:5432/marketbel'),
-  STATE_DATABASE_URL: url('STATE_DATABASE_URL').optional(),
+  DATABASE_URL: pgUrl('DATABASE_URL').default('postgresql://postgres@127.0.0.1:5432/marketbel'),
+  STATE_DATABASE_URL: pgUrl('STATE_DATABASE_URL').optional(),
   STATE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'STATE_SCHEMA must be a plain lower-case identifier').default('ml_rollback'),
-  REDIS_URL: url('REDIS_URL').default('redis://127.0.0.1:6379'),
-  TARGET_REDIS_URL: url('TARGET_REDIS_URL').optional(),
+  REDIS_URL: redisUrl('REDIS_URL').default('redis://127.0.0.1:6379'),
+  TARGET_REDIS_URL: redisUrl('TARGET_REDIS_URL').optional(),
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, 'QUEUE_PREFIX may hold letters, digits, _ and -').default('ml-rollback'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3100),
   ALERT_WEBHOOK_TOKEN: z.string().min(16, 'ALERT_WEBHOOK_TOKEN must be at least 16 characters').optional(),

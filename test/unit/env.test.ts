@@ -15,10 +15,10 @@ function failure(env: Record<string, string>): AppError {
 
 describe('environment validation names what is wrong', () => {
   it.each([
-    [{ REDIS_URL: 'not a url' }, 'REDIS_URL: REDIS_URL must be a URL'],
-    [{ DATABASE_URL: 'marketbel' }, 'DATABASE_URL: DATABASE_URL must be a URL'],
+    [{ REDIS_URL: 'not a url' }, 'REDIS_URL: REDIS_URL must be a redis:// or rediss:// URL'],
+    [{ DATABASE_URL: 'marketbel' }, 'DATABASE_URL: DATABASE_URL must be a postgres:// or postgresql:// URL'],
     [{ TARGET_REDIS_URL: '6379' }, 'TARGET_REDIS_URL'],
-    [{ SLACK_API_URL: 'fake' }, 'SLACK_API_URL: SLACK_API_URL must be a URL'],
+    [{ SLACK_API_URL: 'fake' }, 'SLACK_API_URL: SLACK_API_URL must be a http:// or https:// URL'],
     [{ SLACK_BOT_TOKEN: 'abc', SLACK_SIGNING_SECRET: 'longenoughsecret' }, 'SLACK_BOT_TOKEN must be a bot token'],
     [{ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xoxb-2' }, 'SLACK_APP_TOKEN must be an app-level token'],
     [{ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 'short' }, 'SLACK_SIGNING_SECRET looks too short'],
