@@ -303,6 +303,13 @@ export class RequestService {
     }
     const from = fromStep ?? req.error?.step ?? 0;
     if (!Number.isInteger(from) || from < 0 || from >= req.plan.steps.length) return refuse(`step ${from + 1} is not a step of ${id}`);
+    if (req.error?.code === ErrorCode.PlanChanged) {
+      return refuse(`${id} stopped because the world changed since it was planned (${req.error.message}); request it again for a fresh plan. Nothing changed.`);
+    }
+    // Resuming past a step that never completed would run later steps on a wrong premise.
+    const latest = await store.latestSteps(id);
+    const missing = req.plan.steps.findIndex((_, i) => i < from && !['succeeded', 'skipped'].includes(latest.get(i)?.state ?? ''));
+    if (missing !== -1) return refuse(`step ${missing + 1} of ${id} has not completed; retry from step ${missing + 1} (or skip it). Nothing changed.`);
     const next = await store.transition(id, [req.state], 'approved', { run_no: req.runNo + 1, resume_from: from, error: null, finished_at: null, cancel_requested: false });
     if (!next) return refuse(`${id} changed meanwhile; nothing changed`);
     await store.audit({ requestId: id, actor: userId, action: 'retry', detail: { fromStep: from + 1, runNo: next.runNo } });

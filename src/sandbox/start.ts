@@ -34,6 +34,8 @@ async function setUp(): Promise<NodeJS.ProcessEnv> {
   await redis.quit();
   const services = await startFakeServices();
   const state = path.join(ROOT, '.sandbox');
+  // A fresh sandbox numbers requests from R-1 again: backups of an earlier session would be mistaken for its own.
+  rmSync(path.join(state, 'backups'), { recursive: true, force: true });
   mkdirSync(path.join(state, 'backups'), { recursive: true });
   // The docker/kubectl stand-ins start from their defaults on every run, like the database.
   for (const f of ['cli-state.json', 'cli-state.json.calls.jsonl']) rmSync(path.join(state, f), { force: true });

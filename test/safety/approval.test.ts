@@ -76,7 +76,7 @@ describe('clicks over signed HTTP: double, triple and concurrent approvals run o
     expect((await bot.runtime.maintenance!.tick()).expired).toBe(1);
     const update = await bot.slack.waitFor((c) => c.method === 'chat.update' && JSON.stringify(c.body.blocks ?? '').includes('rollback_replan'));
     expect(JSON.stringify(update.body.blocks)).toContain('Plan again');
-    expect((await bot.runtime.service.act('approve', 'R-1', APPROVER)).text).toMatch(/R-1 is expired; nothing changed/);
+    expect((await bot.runtime.service.act('approve', 'R-1', APPROVER)).text).toMatch(/R-1 has expired; nothing changed/);
 
     await bot.click('rollback_replan', 'R-1', APPROVER);
     await bot.slack.waitFor((c) => c.method === 'response_url' && String(c.body.text).startsWith('R-2 planned'));
@@ -238,6 +238,9 @@ describe('policy and emergencies, through the service with a real store', () => 
     expect(trail).toContain('interrupted');
 
     const b = await dead();
+    // Past the interrupted step: refused at once, not queued to fail again.
+    expect((await rt.service.act('retry', b, APPROVER, { fromStep: 2 })).text).toMatch(/step 2 of R-\d+ has not completed; retry from step 2/);
+    expect((await rt.store.getRequest(b))!.state).toBe('interrupted');
     expect((await rt.service.act('retry', b, APPROVER, { fromStep: 1 })).ok).toBe(true);
     expect(await run(b)).toBe('succeeded');
     expect(Object.fromEntries(await effectsOf(env, b))).toEqual({ 'effect-2': 1, 'effect-3': 1 });
