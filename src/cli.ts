@@ -51,7 +51,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   if (role === 'audit') return auditOnly(cfg, log, rest);
   if (role === 'console') return consoleMode(cfg, log, env);
   if (cfg.slack.mode === 'none') {
-    log.fatal('SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode) is required for the bot; use `console` without Slack');
+    process.stderr.write(
+      `ml-rollback: the ${role} role talks to Slack${role === 'worker' ? ' (it posts progress and outcomes in the request threads)' : ''}: ` +
+        'set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode); without Slack, run `console`\n',
+    );
     return 2;
   }
   return slackMode(cfg, log, role);

@@ -18,6 +18,15 @@ And the buttons, typed:
   quit`;
 
 /**
+ * Console identities are typed, not authenticated; they are still one person each: `ROOT` is `root`,
+ * so nobody approves their own plan by changing case.
+ */
+export function personName(raw: string): string | undefined {
+  const name = raw.trim().toLowerCase();
+  return /^[a-z][a-z0-9._-]{0,31}$/.test(name) ? name : undefined;
+}
+
+/**
  * The same commands as Slack, in a terminal (like Hubot's shell adapter). Reads lines from any
  * stream, so it can be typed at or scripted; at end of input it waits for running requests.
  */
@@ -30,9 +39,10 @@ export async function runConsole(o: {
   user: string;
   channel?: string;
 }): Promise<void> {
-  let user = o.user;
+  let user = personName(o.user) ?? 'operator';
   const channel = o.channel ?? 'ml-analyze';
-  const say = (t: string) => o.output.write(`${t}\n`);
+  // Replies are written for Slack (mrkdwn); a terminal shows *bold* as noise.
+  const say = (t: string) => o.output.write(`${t.replace(/\*([^*\n]+)\*/g, '$1')}\n`);
   const interactive = (o.input as { isTTY?: boolean }).isTTY === true;
   const rl = createInterface({ input: o.input, output: interactive ? o.output : undefined, terminal: interactive });
   const active = new Set<string>();
@@ -54,14 +64,21 @@ export async function runConsole(o: {
       prompt();
       continue;
     }
-    const asMatch = /\s--as\s+(\S+)\s*$/.exec(line);
-    const who = asMatch?.[1] ?? user;
+    const asMatch = /\s--as\s+(.+?)\s*$/.exec(line);
+    const who = asMatch ? personName(asMatch[1]!) : user;
     const text = asMatch ? line.slice(0, asMatch.index) : line;
     const [word, arg, ...rest] = text.split(/\s+/);
     if (word === 'quit' || word === 'exit') break;
-    if (word === 'console' && arg === 'help') say(CONSOLE_HELP);
+    if (who === undefined) say(`✋ names are a letter then letters, digits, ".", "_" or "-" (e.g. --as bob); nothing was done`);
+    else if (word === 'console' && arg === 'help') say(CONSOLE_HELP);
     else if (word === 'as' && arg) {
-      user = arg;
+      const next = personName(arg);
+      if (!next) {
+        say('✋ names are a letter then letters, digits, ".", "_" or "-"');
+        prompt();
+        continue;
+      }
+      user = next;
       rl.setPrompt(`${user}@#${channel}> `);
       say(`you are now ${user}`);
     } else if (word === 'wait' && arg) {
