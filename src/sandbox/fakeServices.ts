@@ -17,6 +17,8 @@ export interface FakeServicesOptions {
   frontendPort?: number;
   /** Status polls a merge job takes to reach `completed` (default 4: pending, 33 %, 66 %, completed). */
   statusPollsToComplete?: number;
+  /** Whether the service's container runs (the sandbox asks the docker stand-in); a stopped one does not answer. */
+  isRunning?: (service: FakeServiceName) => boolean;
 }
 
 export interface FakeServices {
@@ -44,13 +46,13 @@ export async function startFakeServices(opts: FakeServicesOptions = {}): Promise
   const steps = Math.max(1, opts.statusPollsToComplete ?? 4);
   let nextJob = 1;
 
-  const health = (service: FakeServiceName): Reply =>
-    healthy[service] ? [200, { status: 'ok' }] : [503, { status: 'unhealthy' }];
+  const up = (service: FakeServiceName) => healthy[service] && (opts.isRunning?.(service) ?? true);
+  const health = (service: FakeServiceName): Reply => (up(service) ? [200, { status: 'ok' }] : [503, { status: 'unhealthy' }]);
 
   function mlAnalyze(method: string, path: string, body: unknown): Reply {
     if (method === 'GET' && path === '/health') return health('ml-analyze');
     // An unhealthy service answers nothing useful, like a crashed container behind a proxy.
-    if (!healthy['ml-analyze']) return [503, { detail: 'Service Unavailable' }];
+    if (!up('ml-analyze')) return [503, { detail: 'Service Unavailable' }];
     if (method === 'POST' && path === '/analyze/merge') {
       const limit = (body as { limit?: unknown } | null)?.limit;
       if (!Number.isInteger(limit) || (limit as number) < 1) return [422, { detail: 'limit must be a positive integer' }];

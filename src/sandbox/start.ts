@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
@@ -32,7 +32,19 @@ async function setUp(): Promise<NodeJS.ProcessEnv> {
   await redis.flushdb();
   const jobs = await seedTargetRedis(redis);
   await redis.quit();
-  const services = await startFakeServices();
+  // ML-Analyze answers only while the docker stand-in says its container runs, so a stopped service
+  // shows as down in the checklist, as it would in production.
+  const cliState = path.join(ROOT, '.sandbox', 'cli-state.json');
+  const services = await startFakeServices({
+    isRunning: (service) => {
+      try {
+        const state = JSON.parse(readFileSync(cliState, 'utf8')) as { compose?: Record<string, { state?: string }> };
+        return state.compose?.[service]?.state !== 'exited';
+      } catch {
+        return true;
+      }
+    },
+  });
   const state = path.join(ROOT, '.sandbox');
   // A fresh sandbox numbers requests from R-1 again: backups of an earlier session would be mistaken for its own.
   rmSync(path.join(state, 'backups'), { recursive: true, force: true });

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { AppError, ErrorCode } from '../../errors.js';
 import { lastLine } from '../targets/run.js';
 import type { Executor, Json } from '../types.js';
@@ -25,5 +26,5 @@ export const command: Executor = async (params, ctx) => {
     }
     throw new AppError(ErrorCode.StepFailed, `${argv.slice(0, 3).join(' ')} exited ${r.exitCode}: ${lastLine(r.tail)}`, { tail: r.tail, exitCode: r.exitCode });
   }
-  return { summary: `${argv.filter((a) => !a.startsWith('/')).slice(0, 6).join(' ')} → exit 0${lastLine(r.tail) !== '(no output)' ? `: ${lastLine(r.tail)}` : ''}`, exitCode: 0, output: r.tail };
+  return { summary: `${argv.map((a) => (a.startsWith('/') ? path.basename(a) : a)).slice(0, 8).join(' ')} → exit 0${lastLine(r.tail) !== '(no output)' ? `: ${lastLine(r.tail)}` : ''}`, exitCode: 0, output: r.tail };
 };
