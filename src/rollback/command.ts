@@ -134,7 +134,8 @@ const clip = (s: string, n = 60) => (s.length > n ? `${s.slice(0, n)}…` : s);
 
 function intArg(value: string | true | undefined, name: string, min: number, max: number, usage: string): number | undefined {
   if (value === undefined) return undefined;
-  if (value === true || !/^[0-9]{1,9}$/.test(value)) throw usageError(`${name} must be a whole number`, usage);
+  if (value === true || !/^[0-9]+$/.test(value)) throw usageError(`${name} must be a whole number`, usage);
+  if (value.length > 9) throw usageError(`${name} must be between ${min} and ${max}`, usage);
   const n = Number(value);
   if (n < min || n > max) throw usageError(`${name} must be between ${min} and ${max}`, usage);
   return n;

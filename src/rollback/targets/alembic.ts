@@ -12,6 +12,9 @@ import { lastLine } from './run.js';
 export async function alembic(deps: Pick<Deps, 'exec' | 'config' | 'databaseUrl'>, args: readonly string[], o: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<ExecResult> {
   const a = deps.config.targets.alembic;
   const cwd = path.resolve(a.directory);
+  if (!existsSync(path.join(cwd, 'alembic.ini'))) {
+    throw new AppError(ErrorCode.Config, `targets.alembic.directory in ML_ROLLBACK_CONFIG: ${cwd} has no alembic.ini; point it at the python-ingestion service`);
+  }
   // Without a configured command: the project's virtualenv (the runbook's `source venv/bin/activate`), else PATH.
   const venv = path.join(cwd, 'venv/bin/alembic');
   const command = a.command ?? (existsSync(venv) ? [venv] : ['alembic']);
