@@ -58,7 +58,11 @@ export async function createRuntime(cfg: Config, log: Logger, o: RuntimeOptions)
     await reachPostgres(cfg.databaseUrl, 'DATABASE_URL').catch((err: unknown) => log.warn({ err: coerceError(err).message }, 'the marketbel database is unreachable; plans that read it will fail until it is back'));
   }
   if (cfg.targetRedisUrl !== cfg.redisUrl) {
-    await reachRedis(cfg.targetRedisUrl, 'TARGET_REDIS_URL').catch((err: unknown) => log.warn({ err: coerceError(err).message }, 'the ML-Analyze Redis is unreachable; Redis steps will fail until it is back'));
+    await reachRedis(cfg.targetRedisUrl, 'TARGET_REDIS_URL').catch((err: unknown) => {
+      // A wrong URL is a mistake to fix now; an unreachable Redis may be the very outage being handled.
+      if (coerceError(err).details.misconfigured) throw err;
+      log.warn({ err: coerceError(err).message }, 'the ML-Analyze Redis is unreachable; Redis steps will fail until it is back');
+    });
   }
   const store = await Store.open(cfg.stateDatabaseUrl, cfg.stateSchema, log);
   // Every statement on the marketbel database gives up on a lock after lockTimeoutMs, so a locked

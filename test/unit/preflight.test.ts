@@ -23,3 +23,18 @@ describe('start-up checks name the variable to fix', () => {
     expect(() => loadConfig({ ML_ANALYZE_URL: 'ftp://x' })).toThrow(/ML_ANALYZE_URL must be a http:\/\/ or https:\/\/ URL/);
   });
 });
+
+describe('a Redis URL naming a database the server does not have', () => {
+  it('is refused at start and by every Redis step, instead of falling back to database 0', async () => {
+    const { Redis } = await import('ioredis');
+    await expect(reachRedis('redis://127.0.0.1:6379/99', 'TARGET_REDIS_URL')).rejects.toThrow(/^TARGET_REDIS_URL: Redis did not select database 99 \(the connection is on database 0\)/);
+    const r = new Redis('redis://127.0.0.1:6379/99', { maxRetriesPerRequest: 1 });
+    r.on('error', () => undefined);
+    try {
+      const { assertSelectedDb } = await import('../../src/preflight.js');
+      await expect(assertSelectedDb(r, 'TARGET_REDIS_URL')).rejects.toThrow(/Nothing was touched/);
+    } finally {
+      r.disconnect();
+    }
+  });
+});

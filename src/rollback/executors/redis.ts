@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { AppError, ErrorCode } from '../../errors.js';
+import { assertSelectedDb } from '../../preflight.js';
 import type { Executor } from '../types.js';
 
 /** SCAN never blocks Redis the way KEYS does; COUNT is a hint per round trip. */
@@ -32,6 +33,7 @@ const str = (v: unknown, name: string): string => {
  * jobs back with RESTORE. The file is the backup named in the thread.
  */
 export const redisBackup: Executor = async (params, ctx) => {
+  await assertSelectedDb(ctx.redis, 'TARGET_REDIS_URL');
   const pattern = str(params.pattern, 'pattern');
   const extra = Array.isArray(params.keys) ? params.keys.map(String) : [];
   const dir = path.resolve(ctx.config.backups.directory);
@@ -59,6 +61,7 @@ export const redisBackup: Executor = async (params, ctx) => {
 
 /** SCAN + UNLINK in batches (the runbook's `DEL pattern` deletes nothing; KEYS blocks Redis). */
 export const redisClearPattern: Executor = async (params, ctx) => {
+  await assertSelectedDb(ctx.redis, 'TARGET_REDIS_URL');
   const pattern = str(params.pattern, 'pattern');
   const batch = typeof params.batchSize === 'number' ? params.batchSize : 500;
   let deleted = 0;
@@ -71,6 +74,7 @@ export const redisClearPattern: Executor = async (params, ctx) => {
 };
 
 export const redisUnlinkKeys: Executor = async (params, ctx) => {
+  await assertSelectedDb(ctx.redis, 'TARGET_REDIS_URL');
   const keys = Array.isArray(params.keys) ? params.keys.map(String) : [];
   const deleted = keys.length ? await ctx.redis.unlink(...keys) : 0;
   return { summary: `unlinked ${deleted} of ${keys.length} queue keys (${keys.join(', ')})`, keys: deleted };

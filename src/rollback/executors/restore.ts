@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { assertSelectedDb } from '../../preflight.js';
 import readline from 'node:readline';
 import { AppError, ErrorCode } from '../../errors.js';
 import { pgEnv } from '../pgenv.js';
@@ -86,6 +87,7 @@ export const pgRestore: Executor = async (params, ctx) => {
 
 /** Puts Redis keys saved by redis-backup back: RESTORE key ttl dump REPLACE, keeping each key's TTL. */
 export const redisRestore: Executor = async (params, ctx) => {
+  await assertSelectedDb(ctx.redis, 'TARGET_REDIS_URL');
   const lines = readline.createInterface({ input: createReadStream(String(params.file), 'utf8'), crlfDelay: Infinity });
   let n = 0;
   for await (const line of lines) {

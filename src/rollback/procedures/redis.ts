@@ -1,9 +1,11 @@
+import { assertSelectedDb } from '../../preflight.js';
 import { countKeys } from '../executors/redis.js';
 import type { Deps, Plan } from '../types.js';
 import { checklistStep, plural, seconds } from './common.js';
 
 export async function planRedisClearJobs(deps: Deps): Promise<Plan> {
   const { jobPattern, queueKeys, batchSize } = deps.config.targets.redis;
+  await assertSelectedDb(deps.redis, 'TARGET_REDIS_URL');
   const jobs = await countKeys(deps.redis, jobPattern);
   const existing = queueKeys.length ? await deps.redis.exists(...queueKeys) : 0;
   return {
