@@ -46,7 +46,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     return 2;
   }
   const role: Role = first ? (ROLES as readonly string[]).includes(first) ? (first as Role) : invalidRole(first) : cfg.slack.mode === 'none' ? 'console' : 'all';
-  const log = createLogger({ level: role === 'console' || role === 'plan' ? (env.LOG_LEVEL ?? 'warn') : cfg.logLevel });
+  // In a terminal the conversation is on stdout; JSON log lines would interleave with it.
+  const terminal = role === 'console' || role === 'plan' || role === 'audit';
+  const log = terminal ? createLogger({ level: env.LOG_LEVEL ?? 'error', destination: process.stderr }) : createLogger({ level: cfg.logLevel });
   if (role === 'plan') return planOnly(cfg, log, rest.join(' '));
   if (role === 'audit') return auditOnly(cfg, log, rest);
   if (role === 'console') return consoleMode(cfg, log, env);
@@ -107,7 +109,10 @@ async function consoleMode(cfg: Config, log: Logger, env: NodeJS.ProcessEnv): Pr
   try {
     rt = await createRuntime(cfg, log, { notifier: () => notifier, runWorker: true, cancelPollMs: 300, incidents: { notifier: () => new ConsoleIncidentNotifier(process.stdout) } });
   } catch (err) {
-    process.stderr.write(`ml-rollback: cannot start: ${coerceError(err).message}\nIs PostgreSQL running at DATABASE_URL/STATE_DATABASE_URL? (\`npm run sandbox\` sets one up)\n`);
+    const message = coerceError(err).message;
+    // A message that names its setting says enough; otherwise point at the usual cause.
+    const hint = /^[A-Z_]+: /.test(message) ? '' : '\nIs PostgreSQL running at DATABASE_URL/STATE_DATABASE_URL? (`npm run sandbox` sets one up)';
+    process.stderr.write(`ml-rollback: cannot start: ${message}${hint}\n`);
     return 1;
   }
   const user = env.ML_ROLLBACK_USER ?? userInfo().username;

@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { checkLine, checksOf, outcomeLine, RISK_ICON, STATE_LABEL, stepLine } from '../requests/format.js';
+import { checkLine, checklistWarning, checksOf, outcomeLine, undoLines, RISK_ICON, STATE_LABEL, stepLine } from '../requests/format.js';
 import type { DecisionEvent, MessageRef, Notifier } from '../requests/notifier.js';
 import type { RequestRow, StepRunRow } from '../store/store.js';
 
@@ -61,11 +61,15 @@ export class ConsoleNotifier implements Notifier {
   async finished(req: RequestRow, steps: ReadonlyMap<number, StepRunRow>): Promise<void> {
     await this.progress(req, steps);
     this.say(`[${req.id}] ${outcomeLine(req)}`);
+    const warning = checklistWarning(steps);
+    if (warning) this.say(`   ${warning}`);
+    for (const line of undoLines(req, steps)) this.say(`   ${line}`);
     const checks = checksOf(steps);
     if (checks.length) this.say(['   Health verification checklist:', ...checks.map((c) => `   ${checkLine(c)}`)].join('\n'));
     const failed = req.error?.step !== undefined ? steps.get(req.error.step) : undefined;
     if (failed?.outputTail) this.say(`   output (last lines):\n${failed.outputTail.split('\n').map((l) => `     | ${l}`).join('\n')}`);
-    if (req.state === 'failed' || req.state === 'interrupted') this.say(`   → retry ${req.id} --from ${(req.error?.step ?? 0) + 1}   or   abort ${req.id}`);
+    if (req.state === 'failed' && req.error?.code === 'plan_changed') this.say(`   → replan ${req.id} (a fresh plan of the same command)   or   abort ${req.id}`);
+    else if (req.state === 'failed' || req.state === 'interrupted') this.say(`   → retry ${req.id} --from ${(req.error?.step ?? 0) + 1}   or   abort ${req.id}`);
     this.wake(req);
   }
 

@@ -1,6 +1,6 @@
 import type { KnownBlock } from '@slack/types';
 import { button, escape } from './blocks.js';
-import { checkLine, checksOf, outcomeLine, RISK_ICON, STATE_LABEL, stepLine } from '../requests/format.js';
+import { checkLine, checklistWarning, checksOf, outcomeLine, undoLines, RISK_ICON, STATE_LABEL, stepLine } from '../requests/format.js';
 import type { DecisionEvent } from '../requests/notifier.js';
 import type { RequestRow, StepRunRow } from '../store/store.js';
 
@@ -121,7 +121,9 @@ export function progressBlocks(req: RequestRow, steps: ReadonlyMap<number, StepR
 
 export function outcomeBlocks(req: RequestRow, steps: ReadonlyMap<number, StepRunRow>): KnownBlock[] {
   const id = req.id;
-  const blocks: KnownBlock[] = [section(escape(outcomeLine(req)), id)];
+  const warning = checklistWarning(steps);
+  const undo = undoLines(req, steps);
+  const blocks: KnownBlock[] = [section(escape([outcomeLine(req), ...(warning ? [warning] : []), ...undo].join('\n')), id)];
   const checks = checksOf(steps);
   if (checks.length) blocks.push(section(`*Health verification checklist*\n${checks.map((c) => escape(checkLine(c))).join('\n')}`, id));
   const failedStep = req.error?.step;
@@ -129,7 +131,10 @@ export function outcomeBlocks(req: RequestRow, steps: ReadonlyMap<number, StepRu
   if (failedRun?.outputTail) blocks.push(section(`*Output of step ${failedStep! + 1} (last lines)*\n\`\`\`${escape(failedRun.outputTail.slice(-2000))}\`\`\``, id));
   const backups = [...steps.values()].map((s) => s.result?.backup).filter((b): b is NonNullable<typeof b> => Boolean(b));
   if (backups.length) blocks.push(context(`💾 Backups: ${backups.map((b) => `\`${b.id}\` (${b.rows} ${b.file?.endsWith('.jsonl') ? 'keys' : 'rows'})`).join(', ')} — \`/ml-rollback restore NAME\``, id));
-  if (req.state === 'failed' || req.state === 'interrupted') {
+  if (req.state === 'failed' && req.error?.code === 'plan_changed') {
+    // The approved plan no longer fits the world: retrying it cannot succeed; a fresh plan can.
+    blocks.push({ type: 'actions', block_id: `replan:${id}:${req.runNo}`, elements: [button('Plan again', ACTIONS.replan, id, 'primary'), button('Abort', ACTIONS.abort, id, 'danger')] });
+  } else if (req.state === 'failed' || req.state === 'interrupted') {
     const from = failedStep ?? 0;
     blocks.push({
       type: 'actions',

@@ -100,3 +100,23 @@ export function statusText(req: RequestRow, steps: ReadonlyMap<number, StepRunRo
   if (req.error) lines.push(outcomeLine(req));
   return lines.join('\n');
 }
+
+/**
+ * What already ran of a stopped request and how to undo it, newest first (compensations are
+ * offered to a person, never run by themselves).
+ */
+export function undoLines(req: RequestRow, steps: ReadonlyMap<number, StepRunRow>): string[] {
+  if (req.state !== 'failed' && req.state !== 'cancelled' && req.state !== 'interrupted') return [];
+  const lines: string[] = [];
+  for (let i = req.plan.steps.length - 1; i >= 0; i--) {
+    const step = req.plan.steps[i]!;
+    if (steps.get(i)?.state === 'succeeded' && step.inverse) lines.push(`↩ step ${i + 1} (${step.title}) ran; to undo: ${step.inverse.replaceAll('R-N', req.id)}`);
+  }
+  return lines;
+}
+
+/** A finished checklist with failures is not a plain success, whatever the request state says. */
+export function checklistWarning(steps: ReadonlyMap<number, StepRunRow>): string | undefined {
+  const failed = checksOf(steps).filter((c) => c.status === 'fail');
+  return failed.length ? `⚠️ ${failed.length} health check${failed.length === 1 ? '' : 's'} failed: ${failed.map((c) => c.name).join('; ')}` : undefined;
+}

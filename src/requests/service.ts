@@ -358,7 +358,9 @@ export class RequestService {
     const req = await store.getRequest(id);
     let out: Reply;
     if (!req) out = refuse(`no request ${id}`);
-    else if (req.state !== 'expired') out = refuse(`${describeState(id, req.state)}; only an expired request is planned again`);
+    else if (req.state !== 'expired' && !(req.state === 'failed' && req.error?.code === ErrorCode.PlanChanged && !isAborted(req))) {
+      out = refuse(`${describeState(id, req.state)}; only an expired request, or one stopped because the world changed, is planned again`);
+    }
     else {
       await store.audit({ requestId: id, actor: userId, action: 'replan', detail: { command: req.command } });
       out = await this.handle(req.command, { userId, channelId: req.channelId, channelName: req.channelName ?? undefined });

@@ -33,6 +33,8 @@ describe('full rollback: the runbook\'s five steps with health gates', () => {
     const backups = (await h.store.backups()).filter((b) => b.requestId === r.req.id);
     expect(backups.map((b) => b.id).sort()).toEqual([`${r.req.id}-match_review_queue`, `${r.req.id}-parsing_logs`, `${r.req.id}-product_embeddings`, `${r.req.id}-redis-jobs`].sort());
     expect(backups.find((b) => b.kind === 'redis')?.rows).toBe(TARGET_REDIS_JOB_COUNT + 1);
+    // Below 007 the embeddings dump cannot be loaded (no vector type): the restore plan says so up front.
+    await expect(h.plan('restore', { backup: `${r.req.id}-product_embeddings` })).rejects.toThrow(/vector extension is gone .* Upgrade first/);
   });
 
   it('DESIGN §1 row 2: SCAN + UNLINK removes every job key (DEL of a pattern would remove none) and reports the count', async () => {

@@ -86,7 +86,7 @@ describe('clicks over signed HTTP: double, triple and concurrent approvals run o
     expect(fresh.state).toBe('awaiting_approval');
     // Plan again on a request that is not expired is stale: nothing is planned.
     await bot.click('rollback_replan', 'R-2', APPROVER);
-    await bot.slack.waitFor((c) => c.method === 'response_url' && /only an expired request is planned again/.test(String(c.body.text)));
+    await bot.slack.waitFor((c) => c.method === 'response_url' && /only an expired request, or one stopped because the world changed, is planned again/.test(String(c.body.text)));
     expect((await bot.runtime.store.recentRequests(10)).length).toBe(2);
     expect(await embeddingsOfA(bot.env)).toBe(120);
   });

@@ -119,3 +119,23 @@ describe('Block Kit limits are never hit', () => {
     expect(text).toContain('&lt;b&gt;&amp;amp;&lt;/b&gt;');
   });
 });
+
+describe('the outcome of a stopped request', () => {
+  const buttons = (blocks: KnownBlock[]) =>
+    blocks.flatMap((b) => (b.type === 'actions' ? b.elements.map((e) => ('action_id' in e ? e.action_id : '')) : []));
+
+  it('offers a fresh plan, not a retry, when the world changed since the plan', () => {
+    const req = request({ state: 'failed', error: { code: 'plan_changed', message: 'the plan expected 42 rows but there are now 43', step: 0 } }, 3);
+    const ids = buttons(outcomeBlocks(req, new Map()));
+    expect(ids).toContain(ACTIONS.replan);
+    expect(ids).not.toContain(ACTIONS.retry);
+  });
+
+  it('lists what already ran and how to undo it, newest first, and flags failed health checks', () => {
+    const req = request({ state: 'cancelled', error: { code: 'cancelled', message: 'cancelled before step 3', step: 2 } }, 4);
+    const text = JSON.stringify(outcomeBlocks(req, stepRuns(2)));
+    expect(text).toMatch(/step 2 \(Delete batch 1[^)]*\) ran; to undo: restore R-42-1/);
+    expect(text.indexOf('step 2 (')).toBeLessThan(text.indexOf('step 1 ('));
+    expect(text).toContain('⚠️ 40 health checks failed');
+  });
+});

@@ -66,7 +66,7 @@ export async function migrationPart(deps: Deps, want: { steps?: number; to?: str
           id: 'drop-embeddings', kind: 'pg-drop-table', title: 'DROP TABLE product_embeddings (so 007 can drop the extension)', risk: 'destructive', idempotent: true,
           timeoutMs: seconds(120), params: { table: 'product_embeddings' },
           shows: [`SET LOCAL lock_timeout = ${deps.config.data.lockTimeoutMs}; DROP TABLE IF EXISTS public.product_embeddings`],
-          inverse: 'restore the dump: /ml-rollback restore R-N-product_embeddings',
+          inverse: 'after upgrading back to 007 or later (the vector type), /ml-rollback restore R-N-product_embeddings',
         },
       );
       preview.push({ label: 'Embeddings', value: `product_embeddings has ${plural(n, 'row')}: dumped, then dropped before the downgrade` });

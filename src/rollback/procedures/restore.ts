@@ -113,6 +113,16 @@ export async function planRestore(deps: Deps, name: string, table: string | unde
     if (targets.some((t) => t.schema !== 'public')) throw new AppError(ErrorCode.Precondition, `${path.basename(src.file)} holds tables outside schema public (${targets.map((t) => `${t.schema}.${t.table}`).join(', ')}); restore it by hand`);
     const tables = targets.map((t) => t.table);
     const current = await Promise.all(tables.map((t) => rowCount(deps, `public.${t}`)));
+    // Below migration 007 the `vector` type is gone with its extension: the table cannot be recreated.
+    if (tables.some((t, i) => t === 'product_embeddings' && current[i] === null)) {
+      const { rowCount: hasVector } = await deps.db.query(`SELECT 1 FROM pg_type WHERE typname = 'vector'`);
+      if (!hasVector) {
+        throw new AppError(
+          ErrorCode.Precondition,
+          'product_embeddings cannot be recreated: the vector extension is gone (the database is below migration 007). Upgrade first (alembic upgrade 008, by hand or with a deploy), then restore. Nothing was run.',
+        );
+      }
+    }
     const allExist = current.every((n) => n !== null);
     preview.push({ label: 'pg_restore --list', value: list.stdout.split('\n').filter((l) => l && !l.startsWith(';')).join('\n') });
     if (allExist) {
