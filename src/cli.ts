@@ -1,6 +1,4 @@
 import { userInfo } from 'node:os';
-import { Redis } from 'ioredis';
-import pg from 'pg';
 import { runConsole } from './bot/console.js';
 import { ConsoleIncidentNotifier } from './bot/consoleIncidents.js';
 import { ConsoleNotifier } from './bot/consoleNotifier.js';
@@ -14,9 +12,8 @@ import { AppError, coerceError } from './errors.js';
 import { incidentThreadLookup } from './incidents/thread.js';
 import { createLogger, type Logger } from './log.js';
 import { parseCommand } from './rollback/command.js';
-import { createExec } from './rollback/exec.js';
 import { planProcedure } from './rollback/procedures/index.js';
-import { createRuntime, type Runtime } from './runtime.js';
+import { createRuntime, createTargetDeps, type Runtime } from './runtime.js';
 import { parseAuditArgs, writeAuditJsonLines } from './store/auditExport.js';
 import { Store } from './store/store.js';
 
@@ -136,14 +133,10 @@ async function planOnly(cfg: Config, log: Logger, text: string): Promise<number>
     process.stderr.write('plan takes a procedure, e.g. `plan data clear-embeddings --supplier UUID`\n');
     return 2;
   }
-  const db = new pg.Pool({ connectionString: cfg.databaseUrl, max: 2 });
-  const redis = new Redis(cfg.targetRedisUrl, { maxRetriesPerRequest: 1 });
+  const deps = createTargetDeps(cfg, log);
+  const { db, redis } = deps;
   try {
-    const plan = await planProcedure(
-      { db, redis, exec: createExec(cfg.file.targets.binPath), config: cfg.file, serviceUrls: cfg.serviceUrls, databaseUrl: cfg.databaseUrl, fetch, now: () => new Date(), log },
-      cmd.procedure,
-      cmd.args,
-    );
+    const plan = await planProcedure(deps, cmd.procedure, cmd.args);
     const notifier = new ConsoleNotifier(process.stdout);
     await notifier.planned({
       id: 'R-?', procedure: cmd.procedure, command: text, plan, planHash: '', approvedHash: null, risk: plan.risk, state: 'dry_run', requester: userInfo().username,

@@ -49,6 +49,35 @@ export interface RuntimeOptions {
   readonly incidents?: { readonly notifier?: (store: Store) => IncidentNotifier; readonly monitor?: boolean; readonly now?: () => Date };
 }
 
+/**
+ * What plans and steps act on: the marketbel database, ML-Analyze's Redis, child processes and
+ * HTTP. Shared by the runtime and the break-glass `plan` role, so both see the same settings.
+ */
+export function createTargetDeps(cfg: Config, log: Logger): Deps {
+  // Every statement on the marketbel database gives up on a lock after lockTimeoutMs, so a locked
+  // table makes a plan or a step fail clearly instead of hanging silently; data steps set their own.
+  const db = new pg.Pool({
+    connectionString: cfg.databaseUrl,
+    max: 5,
+    application_name: 'ml-rollback target',
+    options: `-c lock_timeout=${Math.trunc(cfg.file.data.lockTimeoutMs)}`,
+  });
+  db.on('error', (err) => log.error({ err: err.message }, 'marketbel pool error'));
+  const redis = new Redis(cfg.targetRedisUrl, { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true });
+  redis.on('error', (err) => log.warn({ err: err.message }, 'target redis error'));
+  return {
+    db,
+    redis,
+    exec: createExec(cfg.file.targets.binPath),
+    config: cfg.file,
+    serviceUrls: cfg.serviceUrls,
+    databaseUrl: cfg.databaseUrl,
+    fetch: globalThis.fetch,
+    now: () => new Date(),
+    log,
+  };
+}
+
 /** Builds the Slack-free core: state store, target clients, queue, service, and optionally a worker. */
 export async function createRuntime(cfg: Config, log: Logger, o: RuntimeOptions): Promise<Runtime> {
   // The bot's own state and queue are required; the systems it repairs may well be down.
@@ -65,29 +94,8 @@ export async function createRuntime(cfg: Config, log: Logger, o: RuntimeOptions)
     });
   }
   const store = await Store.open(cfg.stateDatabaseUrl, cfg.stateSchema, log);
-  // Every statement on the marketbel database gives up on a lock after lockTimeoutMs, so a locked
-  // table makes a plan or a step fail clearly instead of hanging silently; data steps set their own.
-  const db = new pg.Pool({
-    connectionString: cfg.databaseUrl,
-    max: 5,
-    application_name: 'ml-rollback target',
-    options: `-c lock_timeout=${Math.trunc(cfg.file.data.lockTimeoutMs)}`,
-  });
-  db.on('error', (err) => log.error({ err: err.message }, 'marketbel pool error'));
-  const redis = new Redis(cfg.targetRedisUrl, { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true });
-  redis.on('error', (err) => log.warn({ err: err.message }, 'target redis error'));
-  const deps: Deps = {
-    db,
-    redis,
-    exec: createExec(cfg.file.targets.binPath),
-    config: cfg.file,
-    serviceUrls: cfg.serviceUrls,
-    databaseUrl: cfg.databaseUrl,
-    fetch: globalThis.fetch,
-    now: () => new Date(),
-    log,
-    backups: () => store.backups(),
-  };
+  const deps: Deps = { ...createTargetDeps(cfg, log), backups: () => store.backups() };
+  const { db, redis } = deps;
   const queue = new JobQueue(cfg.redisUrl, cfg.queuePrefix, log);
   const policy = new Policy(cfg.file, o.groups);
   const reminders = new ReminderQueue(cfg.redisUrl, cfg.queuePrefix, log, o.incidents?.now);
